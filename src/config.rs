@@ -1,0 +1,345 @@
+//! The TOML configuration: clusters, polling and UI settings.
+//!
+//! A commented default is written on first run. Secrets may be given inline or, better, by
+//! the name of an environment variable; `Debug` never prints them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
+
+/// Everything read from the config file, after command-line overrides.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub poll: PollSettings,
+    #[serde(default)]
+    pub ui: UiSettings,
+    #[serde(default)]
+    pub gateway: Option<GatewayConfig>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollSettings {
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub max_backoff_ms: u64,
+}
+
+impl Default for PollSettings {
+    fn default() -> Self {
+        Self { interval_ms: 2000, timeout_ms: 5000, max_backoff_ms: 30_000 }
+    }
+}
+
+impl PollSettings {
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+    pub fn max_backoff(&self) -> Duration {
+        Duration::from_millis(self.max_backoff_ms)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiSettings {
+    pub theme: String,
+    pub mouse: bool,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self { theme: "dark".into(), mouse: false }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    pub url: String,
+}
+
+/// How a cluster is deployed. Every kind is reached through its JobManager REST URL; the kind
+/// decides how it may later be discovered (YARN ResourceManager, Kubernetes API).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterKind {
+    #[default]
+    Standalone,
+    Yarn,
+    Kubernetes,
+}
+
+impl ClusterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standalone => "standalone",
+            Self::Yarn => "yarn",
+            Self::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub name: String,
+    #[serde(default)]
+    pub kind: ClusterKind,
+    pub url: String,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub auth: Auth,
+}
+
+/// Optional credentials for a cluster's REST endpoint (usually a reverse proxy in front of it).
+#[derive(Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_env: Option<String>,
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |o: &Option<String>| o.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Auth")
+            .field("username", &self.username)
+            .field("password", &redact(&self.password))
+            .field("password_env", &self.password_env)
+            .field("token", &redact(&self.token))
+            .field("token_env", &self.token_env)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("ca_bundle", &self.ca_bundle)
+            .finish()
+    }
+}
+
+impl Auth {
+    /// The password, from the config or the named environment variable.
+    pub fn resolved_password(&self) -> Option<String> {
+        secret(&self.password, &self.password_env)
+    }
+    /// The bearer token, from the config or the named environment variable.
+    pub fn resolved_token(&self) -> Option<String> {
+        secret(&self.token, &self.token_env)
+    }
+}
+
+fn secret(inline: &Option<String>, env: &Option<String>) -> Option<String> {
+    inline.clone().or_else(|| env.as_ref().and_then(|name| std::env::var(name).ok()))
+}
+
+/// A configuration problem, worded for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the default config to {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Parses a config text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config
+            .validate()
+            .map_err(|message| ConfigError::Parse { path: origin.to_path_buf(), message })?;
+        Ok(config)
+    }
+
+    /// Loads `path`, writing the commented default there first if it does not exist.
+    pub fn load_or_init(path: &Path) -> Result<Self, ConfigError> {
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+            }
+            std::fs::write(path, DEFAULT_CONFIG)
+                .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+        }
+        Self::load(path)
+    }
+
+    /// Loads an existing file (for `--config FILE`, which is never created).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Replaces the configured clusters with `--cluster [NAME=]URL` values.
+    pub fn override_clusters(&mut self, specs: &[String]) -> Result<(), ConfigError> {
+        if specs.is_empty() {
+            return Ok(());
+        }
+        self.clusters = specs.iter().map(|s| parse_cluster_flag(s)).collect::<Result<_, _>>()?;
+        self.validate().map_err(ConfigError::Invalid)
+    }
+
+    /// With nothing configured, one cluster at the Flink default address.
+    pub fn ensure_default_cluster(&mut self) {
+        if self.clusters.is_empty() {
+            self.clusters.push(ClusterConfig {
+                name: "local".into(),
+                kind: ClusterKind::Standalone,
+                url: "http://localhost:8081".into(),
+                read_only: false,
+                auth: Auth::default(),
+            });
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.poll.interval_ms < 200 {
+            return Err(format!("poll.interval_ms = {} is below 200", self.poll.interval_ms));
+        }
+        if self.poll.timeout_ms == 0 {
+            return Err("poll.timeout_ms must be above 0".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for cluster in &self.clusters {
+            if cluster.name.trim().is_empty() {
+                return Err(format!("a cluster with url {} has an empty name", cluster.url));
+            }
+            if !seen.insert(cluster.name.as_str()) {
+                return Err(format!("cluster name {:?} is used twice", cluster.name));
+            }
+            check_url(&cluster.url).map_err(|e| format!("cluster {:?}: {e}", cluster.name))?;
+        }
+        if let Some(gateway) = &self.gateway {
+            check_url(&gateway.url).map_err(|e| format!("gateway: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            poll: PollSettings::default(),
+            ui: UiSettings::default(),
+            gateway: None,
+            clusters: Vec::new(),
+        }
+    }
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("url {url:?} is not valid: {e}"))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(()),
+        other => Err(format!("url {url:?} has scheme {other:?}; use http or https")),
+    }
+}
+
+/// Parses `--cluster [NAME=]URL`; without a name the URL's host:port names the cluster.
+pub fn parse_cluster_flag(spec: &str) -> Result<ClusterConfig, ConfigError> {
+    let (name, url) = match spec.split_once('=') {
+        Some((name, url)) if !name.contains("://") => (Some(name.trim().to_string()), url.trim()),
+        _ => (None, spec.trim()),
+    };
+    check_url(url).map_err(|e| ConfigError::Invalid(format!("--cluster {spec:?}: {e}")))?;
+    let name = match name {
+        Some(n) if !n.is_empty() => n,
+        _ => {
+            let parsed = reqwest::Url::parse(url).expect("checked above");
+            let host = parsed.host_str().unwrap_or("cluster");
+            match parsed.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            }
+        }
+    };
+    Ok(ClusterConfig {
+        name,
+        kind: ClusterKind::Standalone,
+        url: url.to_string(),
+        read_only: false,
+        auth: Auth::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_parses_and_names_the_local_cluster() {
+        let config = Config::parse(DEFAULT_CONFIG, Path::new("default")).unwrap();
+        assert_eq!(config.clusters.len(), 1);
+        assert_eq!(config.clusters[0].url, "http://localhost:8081");
+        assert_eq!(config.poll.interval_ms, 2000);
+        assert!(config.gateway.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_urls_are_reported_with_the_file() {
+        let err = Config::parse("[poll]\ninterval = 5\n", Path::new("/x/config.toml")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("/x/config.toml") && text.contains("interval"), "{text}");
+        let err =
+            Config::parse("[[clusters]]\nname='a'\nurl='ftp://x'\n", Path::new("c")).unwrap_err();
+        assert!(err.to_string().contains("scheme"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_cluster_names_are_refused() {
+        let text =
+            "[[clusters]]\nname='a'\nurl='http://a'\n[[clusters]]\nname='a'\nurl='http://b'\n";
+        assert!(Config::parse(text, Path::new("c")).unwrap_err().to_string().contains("twice"));
+    }
+
+    #[test]
+    fn cluster_flag_with_and_without_name() {
+        let named = parse_cluster_flag("prod=https://proxy.example/flink/prod/").unwrap();
+        assert_eq!(named.name, "prod");
+        assert_eq!(named.url, "https://proxy.example/flink/prod/");
+        let bare = parse_cluster_flag("http://127.0.0.1:8081").unwrap();
+        assert_eq!(bare.name, "127.0.0.1:8081");
+        assert!(parse_cluster_flag("nonsense").is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let auth =
+            Auth { password: Some("hunter2".into()), token: Some("tok".into()), ..Auth::default() };
+        let shown = format!("{auth:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("tok\""), "{shown}");
+    }
+
+    #[test]
+    fn yarn_and_kubernetes_kinds_parse() {
+        let text =
+            "[[clusters]]\nname='y'\nkind='yarn'\nurl='http://rm:8088/proxy/application_1/'\n";
+        let config = Config::parse(text, Path::new("c")).unwrap();
+        assert_eq!(config.clusters[0].kind, ClusterKind::Yarn);
+    }
+}

@@ -1,0 +1,18 @@
+//! flinkdeck: a terminal console for operating Apache Flink.
+//!
+//! The core (`config`, `flink`, `fleet`, `poller`, `monitor`, `store`, `sandbox`) does no
+//! drawing; the console (`tui`) does no I/O of its own. See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod config;
+pub mod fleet;
+pub mod flink;
+pub mod insight;
+pub mod monitor;
+pub mod paths;
+pub mod poller;
+pub mod sandbox;
+
+pub mod sim;
+pub mod store;
+pub mod tui;

@@ -1,0 +1,194 @@
+//! The `flinkdeck` binary: parses the command line, resolves config and paths, and hands
+//! over to the console, a CLI report or the sandbox.
+
+use std::path::Path;
+
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use flinkdeck::cli::{Cli, Command, SandboxAction, table};
+use flinkdeck::config::{Config, GatewayConfig};
+use flinkdeck::fleet::{Fleet, now_ms};
+use flinkdeck::paths::Paths;
+use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
+use flinkdeck::store::{self, Store};
+use flinkdeck::{monitor, tui};
+
+fn main() -> Result<()> {
+    color_eyre::install()?;
+    let cli = Cli::parse();
+    let paths = Paths::resolve(cli.data_dir.as_deref()).map_err(|e| eyre!(e))?;
+    init_logging(&paths);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run(cli, paths))
+}
+
+/// Logs go to a file in the data dir, never to the terminal the console draws on.
+fn init_logging(paths: &Paths) {
+    if std::fs::create_dir_all(&paths.data_dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(paths.log_file())
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(file)
+        .with_ansi(false)
+        .try_init();
+}
+
+fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
+    let mut config = match &cli.config {
+        Some(file) => Config::load(file)?,
+        None => Config::load_or_init(&paths.config_file())?,
+    };
+    config.override_clusters(&cli.clusters)?;
+    if let Some(url) = &cli.gateway {
+        config.gateway = Some(GatewayConfig { url: url.clone() });
+    }
+    config.ensure_default_cluster();
+    if cli.read_only {
+        config.clusters.iter_mut().for_each(|c| c.read_only = true);
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli, paths: Paths) -> Result<()> {
+    match &cli.command {
+        None => {
+            let config = load_config(&cli, &paths)?;
+            open_console(config, &paths, cli.read_only).await
+        }
+        Some(Command::Demo) => {
+            let state = sandbox_up(&paths).await?;
+            let mut config = load_config(&cli, &paths)?;
+            if cli.clusters.is_empty() {
+                config.clusters = state.cluster_configs();
+            }
+            open_console(config, &paths, cli.read_only).await
+        }
+        Some(Command::Jobs { json }) => {
+            let fleet = poll_fleet(&load_config(&cli, &paths)?, &paths).await;
+            let records = fleet.job_records(now_ms());
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&records)?);
+            } else {
+                print!("{}", table::jobs(&records));
+            }
+            Ok(())
+        }
+        Some(Command::Clusters { json }) => {
+            let fleet = poll_fleet(&load_config(&cli, &paths)?, &paths).await;
+            let records: Vec<_> = fleet.clusters.iter().map(|c| c.record()).collect();
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&records)?);
+            } else {
+                print!("{}", table::clusters(&records));
+            }
+            Ok(())
+        }
+        Some(Command::Sandbox { action }) => match action {
+            SandboxAction::Up => {
+                let state = sandbox_up(&paths).await?;
+                print_sandbox(&state, true);
+                Ok(())
+            }
+            SandboxAction::Down => {
+                if sandbox::down(&paths.sandbox_dir()) {
+                    println!("sandbox stopped");
+                } else {
+                    println!("no sandbox was running");
+                }
+                Ok(())
+            }
+            SandboxAction::Status => {
+                match SandboxState::load(&paths.sandbox_dir()) {
+                    Some(state) => {
+                        let up = state.all_up().await;
+                        print_sandbox(&state, up);
+                    }
+                    None => println!("no sandbox (start one with `flinkdeck sandbox up`)"),
+                }
+                Ok(())
+            }
+        },
+        Some(Command::Paths) => {
+            println!(
+                "config file  {}",
+                cli.config.clone().unwrap_or_else(|| paths.config_file()).display()
+            );
+            println!("data dir     {}", paths.data_dir.display());
+            println!("database     {}", paths.database_file().display());
+            println!("log file     {}", paths.log_file().display());
+            println!("cache dir    {}", paths.cache_dir.display());
+            println!("sandbox      {}", paths.sandbox_dir().display());
+            Ok(())
+        }
+    }
+}
+
+async fn sandbox_up(paths: &Paths) -> Result<SandboxState> {
+    let options = SandboxOptions::demo(paths.sandbox_dir(), paths.cache_dir.clone());
+    sandbox::up(&options).await.wrap_err("starting the sandbox")
+}
+
+fn print_sandbox(state: &SandboxState, up: bool) {
+    println!(
+        "sandbox: Flink {} ({})",
+        state.flink_version,
+        if up { "running" } else { "NOT answering" }
+    );
+    for cluster in &state.clusters {
+        println!("  {:<12} {}", cluster.name, cluster.url());
+    }
+    let args: Vec<String> =
+        state.clusters.iter().map(|c| format!("--cluster {}={}", c.name, c.url())).collect();
+    println!("open it with: flinkdeck {}", args.join(" "));
+}
+
+/// Polls every cluster once and records the result in the cache.
+async fn poll_fleet(config: &Config, paths: &Paths) -> Fleet {
+    let mut fleet = Fleet::new(&config.clusters);
+    let reports = monitor::poll_all_once(config).await;
+    match Store::open(&paths.database_file()) {
+        Ok(mut store) => {
+            for report in &reports {
+                if let Err(e) = store.record_poll(report) {
+                    tracing::warn!("cache write failed: {e}");
+                }
+            }
+        }
+        Err(e) => tracing::warn!("cache unavailable: {e}"),
+    }
+    for report in reports {
+        fleet.apply(report);
+    }
+    fleet
+}
+
+async fn open_console(config: Config, paths: &Paths, read_only: bool) -> Result<()> {
+    let database = paths.database_file();
+    let cached = open_cache(&database, &config)?;
+    tui::run(tui::Console {
+        config,
+        config_dir: paths.config_dir.clone(),
+        database,
+        cached,
+        read_only,
+    })
+    .await
+}
+
+fn open_cache(database: &Path, config: &Config) -> Result<Fleet> {
+    match Store::open(database) {
+        Ok(store) => Ok(store::cached_fleet(&store, &config.clusters)?),
+        Err(e) => {
+            tracing::warn!("starting without the cache: {e}");
+            Ok(Fleet::new(&config.clusters))
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Append-only schema migrations, applied in order by `PRAGMA user_version`.
+//! Never edit a shipped entry: add a new one.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: clusters, last-known jobs and the per-job state timeline.
+    "CREATE TABLE clusters (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        overview_json TEXT,
+        last_ok_ms INTEGER,
+        last_error TEXT,
+        last_attempt_ms INTEGER NOT NULL
+    );
+    CREATE TABLE jobs (
+        cluster TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        start_time INTEGER NOT NULL,
+        end_time INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        last_modification INTEGER NOT NULL,
+        tasks_json TEXT NOT NULL,
+        fetched_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (cluster, jid)
+    ) WITHOUT ROWID;
+    CREATE TABLE job_transitions (
+        id INTEGER PRIMARY KEY,
+        cluster TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX job_transitions_by_job ON job_transitions (cluster, jid, at_ms);",
+];

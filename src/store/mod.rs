@@ -1,0 +1,247 @@
+//! The SQLite cache: clusters, last-known jobs and each job's state timeline.
+//!
+//! Several flinkdeck processes may share one file: WAL, a busy timeout and `BEGIN IMMEDIATE`
+//! writes make their polls serialise instead of failing, and a transition is recorded only
+//! when the state differs from what the file holds, so two processes never record it twice.
+
+mod migrations;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::fleet::{Fleet, Health, Job, PollReport};
+use crate::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
+
+pub use writer::StoreWriter;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database file {path}: {message}")]
+    Open { path: String, message: String },
+    #[error(
+        "database schema version {found} is newer than this flinkdeck knows ({known}); upgrade flinkdeck"
+    )]
+    TooNew { found: i64, known: i64 },
+}
+
+/// One state change of one job.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Transition {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub at_ms: i64,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Self::prepare(conn)
+    }
+
+    /// A private in-memory database, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = migrations::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew { found: version, known });
+        }
+        for (index, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        }
+        tx.commit()?;
+        Ok(Self { conn })
+    }
+
+    /// Writes one poll: the cluster row, the jobs that changed, their transitions, and drops
+    /// jobs the cluster no longer lists. A failed poll only records the error.
+    pub fn record_poll(&mut self, report: &PollReport) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        match &report.outcome {
+            Err(error) => {
+                tx.execute(
+                    "INSERT INTO clusters (name, url, last_error, last_attempt_ms) VALUES (?1, '', ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET last_error = ?2, last_attempt_ms = ?3",
+                    params![report.cluster, error.to_string(), report.at_ms],
+                )?;
+            }
+            Ok(snapshot) => {
+                let overview = serde_json::to_string(&snapshot.overview).unwrap_or_default();
+                tx.execute(
+                    "INSERT INTO clusters (name, url, overview_json, last_ok_ms, last_error, last_attempt_ms)
+                     VALUES (?1, '', ?2, ?3, NULL, ?3)
+                     ON CONFLICT (name) DO UPDATE SET overview_json = ?2, last_ok_ms = ?3,
+                         last_error = NULL, last_attempt_ms = ?3",
+                    params![report.cluster, overview, report.at_ms],
+                )?;
+                let mut known: HashMap<String, (String, i64)> = HashMap::new();
+                {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT jid, state, last_modification FROM jobs WHERE cluster = ?1",
+                    )?;
+                    let rows = stmt.query_map(params![report.cluster], |r| {
+                        Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+                    })?;
+                    for row in rows {
+                        let (jid, value) = row?;
+                        known.insert(jid, value);
+                    }
+                }
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO jobs (cluster, jid, name, state, start_time, end_time, duration_ms,
+                         last_modification, tasks_json, fetched_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (cluster, jid) DO UPDATE SET name = ?3, state = ?4, start_time = ?5,
+                         end_time = ?6, duration_ms = ?7, last_modification = ?8, tasks_json = ?9,
+                         fetched_at_ms = ?10",
+                )?;
+                let mut transition = tx.prepare_cached(
+                    "INSERT INTO job_transitions (cluster, jid, from_state, to_state, at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for job in &snapshot.jobs {
+                    let previous = known.remove(&job.jid);
+                    let state = job.state.as_str();
+                    // Unchanged jobs are not rewritten: the stored duration plus the stored
+                    // fetch time still give the live duration.
+                    // An observation older than the stored one (another process polled
+                    // later and wrote first) must not roll the job back.
+                    if let Some((old_state, old_modified)) = &previous
+                        && (*old_modified > job.last_modification
+                            || (old_state == state && *old_modified == job.last_modification))
+                    {
+                        continue;
+                    }
+                    let tasks = serde_json::to_string(&job.tasks).unwrap_or_default();
+                    upsert.execute(params![
+                        report.cluster,
+                        job.jid,
+                        job.name,
+                        state,
+                        job.start_time,
+                        job.end_time,
+                        job.duration,
+                        job.last_modification,
+                        tasks,
+                        report.at_ms
+                    ])?;
+                    let from = previous.map(|(s, _)| s);
+                    if from.as_deref() != Some(state) {
+                        let at = if job.last_modification > 0 {
+                            job.last_modification
+                        } else {
+                            report.at_ms
+                        };
+                        transition.execute(params![report.cluster, job.jid, from, state, at])?;
+                    }
+                }
+                let mut delete =
+                    tx.prepare_cached("DELETE FROM jobs WHERE cluster = ?1 AND jid = ?2")?;
+                for jid in known.keys() {
+                    delete.execute(params![report.cluster, jid])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The cached picture of the configured clusters, every one marked stale.
+    pub fn load_fleet(&self, fleet: &mut Fleet) -> Result<(), StoreError> {
+        let mut cluster_stmt = self.conn.prepare_cached(
+            "SELECT overview_json, last_ok_ms, last_error FROM clusters WHERE name = ?1",
+        )?;
+        let mut job_stmt = self.conn.prepare_cached(
+            "SELECT jid, name, state, start_time, end_time, duration_ms, last_modification,
+                    tasks_json, fetched_at_ms
+             FROM jobs WHERE cluster = ?1",
+        )?;
+        for cluster in &mut fleet.clusters {
+            let row = cluster_stmt
+                .query_row(params![cluster.name], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                })
+                .optional()?;
+            let Some((overview, last_ok_ms, last_error)) = row else { continue };
+            cluster.overview =
+                overview.and_then(|o| serde_json::from_str::<ClusterOverview>(&o).ok());
+            cluster.last_ok_ms = last_ok_ms;
+            cluster.last_error = last_error;
+            cluster.health = Health::Stale;
+            let jobs = job_stmt.query_map(params![cluster.name], |r| {
+                let summary = JobSummary {
+                    jid: r.get(0)?,
+                    name: r.get(1)?,
+                    state: JobState::parse(&r.get::<_, String>(2)?),
+                    start_time: r.get(3)?,
+                    end_time: r.get(4)?,
+                    duration: r.get(5)?,
+                    last_modification: r.get(6)?,
+                    tasks: serde_json::from_str::<TaskCounts>(&r.get::<_, String>(7)?)
+                        .unwrap_or_default(),
+                };
+                Ok((summary, r.get::<_, i64>(8)?))
+            })?;
+            cluster.jobs = jobs
+                .map(|row| row.map(|(summary, fetched)| Job::new(&cluster.name, summary, fetched)))
+                .collect::<Result<_, _>>()?;
+        }
+        fleet.revision += 1;
+        Ok(())
+    }
+
+    /// The state timeline of one job, oldest first.
+    pub fn transitions(&self, cluster: &str, jid: &str) -> Result<Vec<Transition>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT from_state, to_state, at_ms FROM job_transitions
+             WHERE cluster = ?1 AND jid = ?2 ORDER BY at_ms, id",
+        )?;
+        let rows = stmt.query_map(params![cluster, jid], |r| {
+            Ok(Transition { from_state: r.get(0)?, to_state: r.get(1)?, at_ms: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// A fleet of `configs` filled from the cache (clusters it has never seen stay empty).
+pub fn cached_fleet(
+    store: &Store,
+    configs: &[crate::config::ClusterConfig],
+) -> Result<Fleet, StoreError> {
+    let mut fleet = Fleet::new(configs);
+    store.load_fleet(&mut fleet)?;
+    Ok(fleet)
+}
+
+#[cfg(test)]
+mod tests;

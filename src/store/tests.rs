@@ -1,0 +1,138 @@
+use super::*;
+use crate::config::parse_cluster_flag;
+use crate::fleet::ClusterSnapshot;
+use crate::flink::FlinkError;
+
+fn job(jid: &str, state: JobState, modified: i64) -> JobSummary {
+    JobSummary {
+        jid: jid.into(),
+        name: format!("job-{jid}"),
+        state,
+        start_time: 100,
+        end_time: -1,
+        duration: 50,
+        last_modification: modified,
+        tasks: TaskCounts { total: 2, running: 2, ..TaskCounts::default() },
+    }
+}
+
+fn ok(cluster: &str, at_ms: i64, jobs: Vec<JobSummary>) -> PollReport {
+    let overview =
+        ClusterOverview { flink_version: "2.3.0".into(), taskmanagers: 1, ..Default::default() };
+    PollReport { cluster: cluster.into(), at_ms, outcome: Ok(ClusterSnapshot { overview, jobs }) }
+}
+
+#[test]
+fn polls_round_trip_through_the_cache_as_stale() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.record_poll(&ok("a", 1000, vec![job("1", JobState::Running, 10)])).unwrap();
+    let configs =
+        [parse_cluster_flag("a=http://a").unwrap(), parse_cluster_flag("b=http://b").unwrap()];
+    let fleet = cached_fleet(&store, &configs).unwrap();
+    let a = &fleet.clusters[0];
+    assert!(a.is_stale());
+    assert_eq!(a.overview.as_ref().unwrap().flink_version, "2.3.0");
+    assert_eq!(a.jobs.len(), 1);
+    assert_eq!(a.jobs[0].summary.tasks.running, 2);
+    assert_eq!(a.jobs[0].fetched_at_ms, 1000);
+    assert!(fleet.clusters[1].jobs.is_empty());
+}
+
+#[test]
+fn transitions_are_recorded_once_per_change() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.record_poll(&ok("a", 1000, vec![job("1", JobState::Running, 10)])).unwrap();
+    store.record_poll(&ok("a", 2000, vec![job("1", JobState::Running, 10)])).unwrap();
+    store.record_poll(&ok("a", 3000, vec![job("1", JobState::Restarting, 2900)])).unwrap();
+    store.record_poll(&ok("a", 4000, vec![job("1", JobState::Running, 3900)])).unwrap();
+    let timeline = store.transitions("a", "1").unwrap();
+    let states: Vec<_> =
+        timeline.iter().map(|t| (t.from_state.clone(), t.to_state.as_str(), t.at_ms)).collect();
+    assert_eq!(
+        states,
+        vec![
+            (None, "RUNNING", 10),
+            (Some("RUNNING".into()), "RESTARTING", 2900),
+            (Some("RESTARTING".into()), "RUNNING", 3900)
+        ]
+    );
+}
+
+#[test]
+fn vanished_jobs_leave_the_cache_but_keep_their_timeline() {
+    let mut store = Store::open_in_memory().unwrap();
+    store
+        .record_poll(&ok(
+            "a",
+            1000,
+            vec![job("1", JobState::Running, 10), job("2", JobState::Running, 10)],
+        ))
+        .unwrap();
+    store.record_poll(&ok("a", 2000, vec![job("2", JobState::Running, 10)])).unwrap();
+    let fleet = cached_fleet(&store, &[parse_cluster_flag("a=http://a").unwrap()]).unwrap();
+    assert_eq!(fleet.clusters[0].jobs.len(), 1);
+    assert_eq!(store.transitions("a", "1").unwrap().len(), 1);
+}
+
+#[test]
+fn a_failed_poll_keeps_jobs_and_records_the_error() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.record_poll(&ok("a", 1000, vec![job("1", JobState::Running, 10)])).unwrap();
+    let failed = PollReport {
+        cluster: "a".into(),
+        at_ms: 2000,
+        outcome: Err(FlinkError::Timeout(Duration::from_secs(5))),
+    };
+    store.record_poll(&failed).unwrap();
+    let fleet = cached_fleet(&store, &[parse_cluster_flag("a=http://a").unwrap()]).unwrap();
+    let a = &fleet.clusters[0];
+    assert_eq!(a.jobs.len(), 1);
+    assert_eq!(a.last_error.as_deref(), Some("timed out after 5000 ms"));
+    assert_eq!(a.last_ok_ms, Some(1000));
+}
+
+#[test]
+fn two_processes_share_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let writers: Vec<_> = (0..2)
+        .map(|writer| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap();
+                for round in 0..50i64 {
+                    let state =
+                        if round % 2 == 0 { JobState::Running } else { JobState::Restarting };
+                    let jobs = vec![
+                        job("shared", state, round),
+                        job(&format!("own-{writer}"), JobState::Running, 1),
+                    ];
+                    store.record_poll(&ok("a", round, jobs)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let timeline = store.transitions("a", "shared").unwrap();
+    // Consecutive entries always change state: no change is recorded twice.
+    for pair in timeline.windows(2) {
+        assert_ne!(pair[0].to_state, pair[1].to_state);
+        assert_eq!(pair[1].from_state.as_deref(), Some(pair[0].to_state.as_str()));
+    }
+    assert!(!timeline.is_empty());
+}
+
+#[test]
+fn migrations_are_idempotent_and_refuse_newer_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    drop(Store::open(&path).unwrap());
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(matches!(Store::open(&path), Err(StoreError::TooNew { found: 99, .. })));
+}

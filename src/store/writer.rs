@@ -1,0 +1,65 @@
+//! The store's writer thread: the one connection that records polls, fed by a channel so no
+//! async task or the UI loop ever waits on SQLite.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use super::Store;
+use crate::fleet::PollReport;
+
+enum Command {
+    RecordPoll(Box<PollReport>),
+    Flush(mpsc::Sender<()>),
+}
+
+/// A handle to the writer thread; dropping every handle ends the thread after it drains.
+#[derive(Clone)]
+pub struct StoreWriter {
+    tx: mpsc::Sender<Command>,
+}
+
+impl StoreWriter {
+    /// Starts the thread on the database at `path`; failures are logged, never fatal.
+    pub fn spawn(path: PathBuf) -> Self {
+        let (tx, rx) = mpsc::channel::<Command>();
+        std::thread::Builder::new()
+            .name("flinkdeck-store".into())
+            .spawn(move || {
+                let mut store = match Store::open(&path) {
+                    Ok(store) => store,
+                    Err(e) => {
+                        tracing::error!("cache disabled: {e}");
+                        // Keep draining so senders never notice.
+                        for _ in rx {}
+                        return;
+                    }
+                };
+                for command in rx {
+                    match command {
+                        Command::RecordPoll(report) => {
+                            if let Err(e) = store.record_poll(&report) {
+                                tracing::warn!(cluster = %report.cluster, "cache write failed: {e}");
+                            }
+                        }
+                        Command::Flush(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            })
+            .expect("spawning the store thread");
+        Self { tx }
+    }
+
+    pub fn record_poll(&self, report: PollReport) {
+        let _ = self.tx.send(Command::RecordPoll(Box::new(report)));
+    }
+
+    /// Blocks until everything sent before has been written.
+    pub fn flush(&self) {
+        let (done_tx, done_rx) = mpsc::channel();
+        if self.tx.send(Command::Flush(done_tx)).is_ok() {
+            let _ = done_rx.recv();
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Everything a key, a mouse event or the command palette can ask the console to do.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    FocusNext,
+    FocusPrev,
+    Refresh,
+    NextTheme,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Filter,
+    ClearFilter,
+    SortNext,
+    SortReverse,
+    StateFilterNext,
+    NextSection,
+    PrevSection,
+}
+
+impl Action {
+    /// Every action, in the order help and the palette list them.
+    pub const ALL: [Action; 22] = [
+        Action::Open,
+        Action::Back,
+        Action::Filter,
+        Action::ClearFilter,
+        Action::StateFilterNext,
+        Action::SortNext,
+        Action::SortReverse,
+        Action::Refresh,
+        Action::FocusNext,
+        Action::FocusPrev,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::NextSection,
+        Action::PrevSection,
+        Action::NextTheme,
+        Action::Palette,
+        Action::Help,
+        Action::Quit,
+    ];
+
+    /// The name used in keymap files and typed in the palette.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Palette => "palette",
+            Action::FocusNext => "focus-next",
+            Action::FocusPrev => "focus-prev",
+            Action::Refresh => "refresh",
+            Action::NextTheme => "next-theme",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page-up",
+            Action::PageDown => "page-down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Filter => "filter",
+            Action::ClearFilter => "clear-filter",
+            Action::SortNext => "sort-next",
+            Action::SortReverse => "sort-reverse",
+            Action::StateFilterNext => "state-filter-next",
+            Action::NextSection => "next-section",
+            Action::PrevSection => "prev-section",
+        }
+    }
+
+    /// One line for help, the palette and the footer.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit flinkdeck",
+            Action::Help => "show the key bindings",
+            Action::Palette => "open the command palette",
+            Action::FocusNext => "focus the next pane",
+            Action::FocusPrev => "focus the previous pane",
+            Action::Refresh => "poll every cluster now",
+            Action::NextTheme => "switch to the next theme",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "go to the first row",
+            Action::Bottom => "go to the last row",
+            Action::Open => "open the job / show the cluster's jobs",
+            Action::Back => "go back",
+            Action::Filter => "filter jobs by text",
+            Action::ClearFilter => "clear the filters",
+            Action::SortNext => "sort by the next column",
+            Action::SortReverse => "reverse the sort order",
+            Action::StateFilterNext => "cycle state filter: all, running, needs attention, ended",
+            Action::NextSection => "jump to the next section",
+            Action::PrevSection => "jump to the previous section",
+        }
+    }
+
+    /// The short label in the footer, for the actions shown there.
+    pub fn footer_label(self) -> Option<&'static str> {
+        Some(match self {
+            Action::Help => "help",
+            Action::Palette => "commands",
+            Action::Filter => "filter",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::SortNext => "sort",
+            Action::StateFilterNext => "state",
+            Action::FocusNext => "pane",
+            Action::NextSection => "section",
+            Action::Quit => "quit",
+            _ => return None,
+        })
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+}

@@ -1,0 +1,411 @@
+//! The console's state and how keys, poll reports and fetched details change it.
+//!
+//! `App` never does I/O: what needs the outside world is returned as an [`Effect`] for the
+//! event loop to carry out, and its result comes back as another event.
+
+use chrono::FixedOffset;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::keymap::{Context, Keymap};
+use super::layout::Areas;
+use super::panes::clusters::ClusterList;
+use super::panes::detail::DetailView;
+use super::panes::help::Help;
+use super::panes::jobs::JobList;
+use super::panes::palette::{Command, Palette};
+use super::theme::Theme;
+use crate::fleet::{Fleet, PollReport};
+use crate::insight::JobInsight;
+
+/// Work the event loop does on the app's behalf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Refresh,
+    FetchInsight { cluster: String, jid: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Clusters,
+    Jobs,
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help(Help),
+    Palette(Palette),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub is_error: bool,
+}
+
+pub struct App {
+    pub fleet: Fleet,
+    pub focus: Focus,
+    pub jobs: JobList,
+    pub clusters: ClusterList,
+    pub detail: Option<DetailView>,
+    pub overlay: Option<Overlay>,
+    pub status: Option<StatusMessage>,
+    pub themes: Vec<Theme>,
+    pub theme_index: usize,
+    pub keymap: Keymap,
+    pub read_only: bool,
+    pub now_ms: i64,
+    pub offset: FixedOffset,
+    /// The terminal's size, for page sizes and mouse hits.
+    pub viewport: Rect,
+    pub should_quit: bool,
+    effects: Vec<Effect>,
+}
+
+impl App {
+    pub fn new(
+        fleet: Fleet,
+        themes: Vec<Theme>,
+        keymap: Keymap,
+        now_ms: i64,
+        offset: FixedOffset,
+    ) -> Self {
+        let mut app = Self {
+            fleet,
+            focus: Focus::Jobs,
+            jobs: JobList::default(),
+            clusters: ClusterList::default(),
+            detail: None,
+            overlay: None,
+            status: None,
+            themes,
+            theme_index: 0,
+            keymap,
+            read_only: false,
+            now_ms,
+            offset,
+            viewport: Rect::new(0, 0, 80, 24),
+            should_quit: false,
+            effects: Vec::new(),
+        };
+        app.jobs.sync(&app.fleet, now_ms);
+        app
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.themes[self.theme_index]
+    }
+
+    /// The effects produced since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    fn areas(&self) -> Areas {
+        Areas::of(self.viewport, self.fleet.clusters.len())
+    }
+
+    fn job_page(&self) -> usize {
+        self.areas().jobs.height.saturating_sub(3) as usize
+    }
+
+    fn cluster_page(&self) -> usize {
+        self.areas().clusters.height.saturating_sub(3) as usize
+    }
+
+    /// The keymap context of what has the keys now.
+    pub fn context(&self) -> Context {
+        if self.detail.is_some() {
+            Context::Detail
+        } else if self.focus == Focus::Clusters {
+            Context::Clusters
+        } else {
+            Context::Jobs
+        }
+    }
+
+    pub fn on_resize(&mut self, width: u16, height: u16) {
+        self.viewport = Rect::new(0, 0, width, height);
+        let page = self.job_page();
+        self.jobs.scroll_into_view(page);
+    }
+
+    pub fn on_tick(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+    }
+
+    pub fn on_report(&mut self, report: PollReport) {
+        let refetch = self
+            .detail
+            .as_ref()
+            .filter(|d| d.cluster == report.cluster && !d.loading)
+            .map(|d| (d.cluster.clone(), d.jid.clone()));
+        self.fleet.apply(report);
+        self.jobs.sync(&self.fleet, self.now_ms);
+        let page = self.job_page();
+        self.jobs.scroll_into_view(page);
+        if let Some((cluster, jid)) = refetch {
+            self.detail.as_mut().expect("checked").loading = true;
+            self.effects.push(Effect::FetchInsight { cluster, jid });
+        }
+    }
+
+    pub fn on_insight(&mut self, insight: JobInsight) {
+        let theme = &self.themes[self.theme_index];
+        if let Some(detail) =
+            self.detail.as_mut().filter(|d| d.cluster == insight.cluster && d.jid == insight.jid)
+        {
+            detail.set_insight(insight, theme, self.offset);
+        }
+    }
+
+    pub fn on_mouse(&mut self, event: MouseEvent) {
+        match event.kind {
+            MouseEventKind::ScrollDown => self.dispatch(Action::Down),
+            MouseEventKind::ScrollUp => self.dispatch(Action::Up),
+            _ => {}
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if let Some(overlay) = self.overlay.take() {
+            match overlay {
+                Overlay::Help(mut help) => match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => {
+                        help.scroll += 1;
+                        self.overlay = Some(Overlay::Help(help));
+                    }
+                    KeyCode::Char('k') | KeyCode::Up => {
+                        help.scroll = help.scroll.saturating_sub(1);
+                        self.overlay = Some(Overlay::Help(help));
+                    }
+                    _ => {}
+                },
+                Overlay::Palette(palette) => self.palette_key(key, palette),
+            }
+            return;
+        }
+        if self.jobs.editing_filter {
+            self.filter_key(key);
+            return;
+        }
+        self.status = None;
+        if let Some(action) = self.keymap.action(self.context(), key) {
+            self.dispatch(action);
+        }
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Enter => self.jobs.editing_filter = false,
+            KeyCode::Esc => {
+                self.jobs.editing_filter = false;
+                self.jobs.filter.clear();
+            }
+            KeyCode::Backspace => {
+                self.jobs.filter.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.jobs.filter.clear()
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.jobs.filter.push(c)
+            }
+            _ => return,
+        }
+        self.resync_jobs();
+    }
+
+    fn palette_key(&mut self, key: KeyEvent, mut palette: Palette) {
+        match key.code {
+            KeyCode::Esc => {
+                self.overlay = None;
+                return;
+            }
+            KeyCode::Enter => {
+                self.overlay = None;
+                match palette.chosen() {
+                    Some(entry) => self.run_command(entry.command.clone()),
+                    None => self.say_error(format!("no command matches {:?}", palette.input)),
+                }
+                return;
+            }
+            KeyCode::Down | KeyCode::Tab => palette.move_by(1),
+            KeyCode::Up | KeyCode::BackTab => palette.move_by(-1),
+            KeyCode::Backspace => {
+                let mut input = palette.input.clone();
+                input.pop();
+                palette.set_input(input);
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                palette.set_input(format!("{}{c}", palette.input));
+            }
+            _ => {}
+        }
+        self.overlay = Some(Overlay::Palette(palette));
+    }
+
+    fn run_command(&mut self, command: Command) {
+        match command {
+            Command::Run(action) => self.dispatch(action),
+            Command::Theme(name) => match self.themes.iter().position(|t| t.name == name) {
+                Some(i) => self.set_theme(i),
+                None => self.say_error(format!("no theme named {name}")),
+            },
+            Command::Cluster(cluster) => {
+                self.jobs.cluster_filter = cluster;
+                self.focus = Focus::Jobs;
+                self.resync_jobs();
+            }
+            Command::Sort(key) => {
+                self.jobs.sort = key;
+                self.resync_jobs();
+            }
+            Command::State(filter) => {
+                self.jobs.state_filter = filter;
+                self.resync_jobs();
+            }
+        }
+    }
+
+    fn set_theme(&mut self, index: usize) {
+        self.theme_index = index;
+        let theme = &self.themes[index];
+        if let Some(detail) = &mut self.detail {
+            detail.rebuild(theme, self.offset);
+        }
+        self.say(format!("theme {}", theme.name));
+    }
+
+    fn say(&mut self, text: String) {
+        self.status = Some(StatusMessage { text, is_error: false });
+    }
+
+    fn say_error(&mut self, text: String) {
+        self.status = Some(StatusMessage { text, is_error: true });
+    }
+
+    fn resync_jobs(&mut self) {
+        self.jobs.sync(&self.fleet, self.now_ms);
+        self.jobs.offset = 0;
+        let page = self.job_page();
+        self.jobs.scroll_into_view(page);
+    }
+
+    /// Carries out one action in the current context.
+    pub fn dispatch(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.should_quit = true,
+            Action::Help => self.overlay = Some(Overlay::Help(Help::default())),
+            Action::Palette => {
+                let themes: Vec<String> = self.themes.iter().map(|t| t.name.clone()).collect();
+                let clusters: Vec<String> =
+                    self.fleet.clusters.iter().map(|c| c.name.clone()).collect();
+                self.overlay = Some(Overlay::Palette(Palette::new(&themes, &clusters)));
+            }
+            Action::FocusNext | Action::FocusPrev if self.detail.is_none() => {
+                self.focus = match self.focus {
+                    Focus::Clusters => Focus::Jobs,
+                    Focus::Jobs => Focus::Clusters,
+                };
+            }
+            Action::Refresh => {
+                self.effects.push(Effect::Refresh);
+                self.say("polling every cluster…".into());
+            }
+            Action::NextTheme => self.set_theme((self.theme_index + 1) % self.themes.len()),
+            Action::Filter => {
+                self.focus = Focus::Jobs;
+                self.jobs.editing_filter = true;
+            }
+            Action::ClearFilter => {
+                self.jobs.filter.clear();
+                self.jobs.cluster_filter = None;
+                self.jobs.state_filter = super::panes::jobs::StateFilter::All;
+                self.resync_jobs();
+            }
+            Action::SortNext => {
+                self.jobs.cycle_sort();
+                self.resync_jobs();
+            }
+            Action::SortReverse => {
+                self.jobs.descending = !self.jobs.descending;
+                self.resync_jobs();
+            }
+            Action::StateFilterNext => {
+                self.jobs.cycle_state_filter();
+                self.resync_jobs();
+            }
+            Action::Back => self.detail = None,
+            _ => self.navigate(action),
+        }
+    }
+
+    /// Movement and `open`, which mean different things in each pane.
+    fn navigate(&mut self, action: Action) {
+        if let Some(detail) = &mut self.detail {
+            let page = self.viewport.height.saturating_sub(4) as isize;
+            match action {
+                Action::Up => detail.scroll_by(-1),
+                Action::Down => detail.scroll_by(1),
+                Action::PageUp => detail.scroll_by(-page),
+                Action::PageDown => detail.scroll_by(page),
+                Action::Top => detail.scroll_to(0),
+                Action::Bottom => detail.scroll_to(detail.line_count()),
+                Action::NextSection => detail.next_section(),
+                Action::PrevSection => detail.prev_section(),
+                _ => {}
+            }
+            return;
+        }
+        match self.focus {
+            Focus::Jobs => {
+                let page = self.job_page();
+                let delta = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::PageUp => -(page as isize),
+                    Action::PageDown => page as isize,
+                    Action::Top => isize::MIN / 2,
+                    Action::Bottom => isize::MAX / 2,
+                    Action::Open => {
+                        self.open_selected_job();
+                        return;
+                    }
+                    _ => return,
+                };
+                self.jobs.move_by(delta, page, &self.fleet);
+            }
+            Focus::Clusters => {
+                let (count, page) = (self.fleet.clusters.len(), self.cluster_page());
+                let delta = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::Top => isize::MIN / 2,
+                    Action::Bottom => isize::MAX / 2,
+                    Action::Open => {
+                        let name =
+                            self.fleet.clusters.get(self.clusters.selected).map(|c| c.name.clone());
+                        self.run_command(Command::Cluster(name));
+                        return;
+                    }
+                    _ => return,
+                };
+                self.clusters.move_by(delta, count, page);
+            }
+        }
+    }
+
+    fn open_selected_job(&mut self) {
+        let Some((cluster, job)) = self.jobs.selected_job(&self.fleet) else { return };
+        let (cluster, jid, name) =
+            (cluster.to_string(), job.summary.jid.clone(), job.summary.name.clone());
+        self.effects.push(Effect::FetchInsight { cluster: cluster.clone(), jid: jid.clone() });
+        self.detail = Some(DetailView::new(cluster, jid, name));
+    }
+}
+
+#[cfg(test)]
+mod tests;

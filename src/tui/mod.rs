@@ -1,0 +1,131 @@
+//! The interactive console: one event loop over terminal input, poll reports, fetched job
+//! details and a clock tick; it updates [`app::App`] and draws once per batch of events.
+
+pub mod action;
+pub mod app;
+pub mod draw;
+pub mod format;
+pub mod keymap;
+pub mod layout;
+pub mod panes;
+pub mod theme;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::fleet::{Fleet, now_ms};
+use crate::flink::FlinkClient;
+use crate::insight::{self, JobInsight};
+use crate::monitor::Monitor;
+use crate::store::StoreWriter;
+use app::{App, Effect};
+use keymap::Keymap;
+use theme::Theme;
+
+/// Everything the console needs, prepared by the binary.
+pub struct Console {
+    pub config: Config,
+    pub config_dir: PathBuf,
+    pub database: PathBuf,
+    /// The fleet as the cache knew it: shown at once, marked stale.
+    pub cached: Fleet,
+    pub read_only: bool,
+}
+
+/// Loads the configured theme first, then every other known theme (for switching).
+pub fn load_themes(config: &Config, config_dir: &std::path::Path) -> Result<Vec<Theme>> {
+    let no_color = theme::no_color_requested();
+    let mut themes = vec![
+        Theme::load(&config.ui.theme, config_dir, no_color)
+            .map_err(color_eyre::eyre::Report::msg)?,
+    ];
+    for name in Theme::available(config_dir) {
+        if name != config.ui.theme
+            && let Ok(theme) = Theme::load(&name, config_dir, no_color)
+        {
+            themes.push(theme);
+        }
+    }
+    Ok(themes)
+}
+
+/// Runs the console until the user quits.
+pub async fn run(console: Console) -> Result<()> {
+    let keymap = Keymap::load(&console.config_dir).map_err(color_eyre::eyre::Report::msg)?;
+    let themes = load_themes(&console.config, &console.config_dir)?;
+    let mut app = App::new(console.cached, themes, keymap, now_ms(), format::local_offset());
+    app.read_only = console.read_only;
+
+    let store = StoreWriter::spawn(console.database.clone());
+    let (monitor, mut reports) = Monitor::start(&console.config, Some(store));
+    let clients: Vec<(String, Option<FlinkClient>)> = crate::monitor::clients(&console.config)
+        .into_iter()
+        .map(|(name, client)| (name, client.ok()))
+        .collect();
+    let (insight_tx, mut insights) = mpsc::channel::<JobInsight>(16);
+
+    let mut terminal = ratatui::init();
+    let mouse = console.config.ui.mouse;
+    if mouse {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+            .wrap_err("enabling the mouse")?;
+    }
+    let size = terminal.size()?;
+    app.on_resize(size.width, size.height);
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let result: Result<()> = async {
+        loop {
+            terminal.draw(|frame| draw::draw(frame, &app))?;
+            tokio::select! {
+                event = input.next() => match event {
+                    Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => app.on_key(key),
+                    Some(Ok(Event::Mouse(m))) => app.on_mouse(m),
+                    Some(Ok(Event::Resize(w, h))) => app.on_resize(w, h),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e).wrap_err("reading the terminal"),
+                    None => return Ok(()),
+                },
+                Some(report) = reports.recv() => {
+                    app.on_report(report);
+                    // Fold in whatever else arrived, then draw once.
+                    while let Ok(report) = reports.try_recv() {
+                        app.on_report(report);
+                    }
+                }
+                Some(insight) = insights.recv() => app.on_insight(insight),
+                _ = tick.tick() => app.on_tick(now_ms()),
+            }
+            for effect in app.take_effects() {
+                match effect {
+                    Effect::Refresh => monitor.refresh_all(),
+                    Effect::FetchInsight { cluster, jid } => {
+                        let client = clients.iter().find(|(n, _)| *n == cluster).and_then(|(_, c)| c.clone());
+                        let (tx, db) = (insight_tx.clone(), console.database.clone());
+                        if let Some(client) = client {
+                            tokio::spawn(async move {
+                                let insight = insight::fetch(&client, cluster, jid, Some(db)).await;
+                                let _ = tx.send(insight).await;
+                            });
+                        }
+                    }
+                }
+            }
+            if app.should_quit {
+                return Ok(());
+            }
+        }
+    }
+    .await;
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    }
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,302 @@
+//! The job detail view: vertices, exceptions (root cause first), checkpoints, configuration
+//! and the cached state timeline, as one scrollable document with jumpable sections.
+
+use chrono::FixedOffset;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{RenderContext, pane_block};
+use crate::flink::FlinkError;
+use crate::flink::model::{CheckpointInfo, JobState};
+use crate::insight::JobInsight;
+use crate::tui::format;
+use crate::tui::theme::{Role, Theme};
+
+#[derive(Debug, Clone)]
+pub struct DetailView {
+    pub cluster: String,
+    pub jid: String,
+    pub name: String,
+    pub insight: Option<JobInsight>,
+    pub loading: bool,
+    pub scroll: usize,
+    lines: Vec<Line<'static>>,
+    sections: Vec<usize>,
+}
+
+impl DetailView {
+    pub fn new(cluster: String, jid: String, name: String) -> Self {
+        Self {
+            cluster,
+            jid,
+            name,
+            insight: None,
+            loading: true,
+            scroll: 0,
+            lines: Vec::new(),
+            sections: Vec::new(),
+        }
+    }
+
+    pub fn set_insight(&mut self, insight: JobInsight, theme: &Theme, offset: FixedOffset) {
+        self.insight = Some(insight);
+        self.loading = false;
+        self.rebuild(theme, offset);
+    }
+
+    /// Re-lays the document (after new data or a theme change).
+    pub fn rebuild(&mut self, theme: &Theme, offset: FixedOffset) {
+        let Some(insight) = &self.insight else { return };
+        let (lines, sections) = document(insight, theme, offset);
+        self.lines = lines;
+        self.sections = sections;
+        self.scroll = self.scroll.min(self.lines.len().saturating_sub(1));
+    }
+
+    pub fn scroll_by(&mut self, delta: isize) {
+        let last = self.lines.len().saturating_sub(1) as isize;
+        self.scroll = (self.scroll as isize + delta).clamp(0, last.max(0)) as usize;
+    }
+
+    pub fn scroll_to(&mut self, line: usize) {
+        self.scroll = line.min(self.lines.len().saturating_sub(1));
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn next_section(&mut self) {
+        if let Some(&start) = self.sections.iter().find(|&&s| s > self.scroll) {
+            self.scroll = start;
+        }
+    }
+
+    pub fn prev_section(&mut self) {
+        if let Some(&start) = self.sections.iter().rev().find(|&&s| s < self.scroll) {
+            self.scroll = start;
+        }
+    }
+
+    pub fn render(&self, ctx: &RenderContext, area: Rect, buf: &mut Buffer) {
+        let theme = ctx.theme;
+        let mut title = vec![
+            Span::styled(format!(" {} ", self.name), theme.style(Role::Title)),
+            Span::styled(format!("{} · {} ", self.cluster, self.jid), theme.style(Role::Muted)),
+        ];
+        if self.loading {
+            title.push(Span::styled("loading… ", theme.style(Role::Warning)));
+        } else if let Some(insight) = &self.insight {
+            title.push(Span::styled(
+                format!("fetched {} ", format::ago(insight.fetched_at_ms, ctx.now_ms)),
+                theme.style(Role::Muted),
+            ));
+        }
+        let block = pane_block(theme, true).title(Line::from(title));
+        if self.insight.is_none() {
+            Paragraph::new(Line::styled("Fetching the job's details…", theme.style(Role::Muted)))
+                .block(block)
+                .render(area, buf);
+            return;
+        }
+        let inner_height = area.height.saturating_sub(2) as usize;
+        let visible: Vec<Line> =
+            self.lines.iter().skip(self.scroll).take(inner_height).cloned().collect();
+        Paragraph::new(visible).block(block).render(area, buf);
+    }
+}
+
+fn heading(text: &str, theme: &Theme) -> Line<'static> {
+    Line::styled(text.to_string(), theme.style(Role::Header))
+}
+
+fn failed_part(error: &FlinkError, theme: &Theme) -> Line<'static> {
+    Line::styled(format!("  could not load: {error}"), theme.style(Role::Error))
+}
+
+fn kv(key: &str, value: String, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("  {key:<22}"), theme.style(Role::Muted)),
+        Span::styled(value, theme.style(Role::Text)),
+    ])
+}
+
+/// The document's lines and the line index where each section starts.
+fn document(
+    insight: &JobInsight,
+    theme: &Theme,
+    offset: FixedOffset,
+) -> (Vec<Line<'static>>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let mut sections = Vec::new();
+    let mut section = |lines: &mut Vec<Line<'static>>, title: &str| {
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        sections.push(lines.len());
+        lines.push(heading(title, theme));
+    };
+
+    section(&mut lines, "Exceptions (newest first, root cause shown)");
+    match &insight.exceptions {
+        Err(e) => lines.push(failed_part(e, theme)),
+        Ok(ex) if ex.exception_history.entries.is_empty() => match &ex.root_exception {
+            Some(root) => lines.push(Line::styled(
+                format!("  {}", crate::flink::model::root_cause_line(root).unwrap_or(root)),
+                theme.style(Role::Error),
+            )),
+            None => lines.push(Line::styled("  none", theme.style(Role::Muted))),
+        },
+        Ok(ex) => {
+            for entry in &ex.exception_history.entries {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("  {} ", format::timestamp(entry.timestamp, offset)),
+                        theme.style(Role::Muted),
+                    ),
+                    Span::styled(entry.root_cause().to_string(), theme.style(Role::Error)),
+                ]));
+                let mut location = Vec::new();
+                if let Some(task) = &entry.task_name {
+                    location.push(format!("task {task}"));
+                }
+                if let Some(tm) = entry.task_manager() {
+                    location.push(format!("taskmanager {tm}"));
+                }
+                if let Some(endpoint) = entry.where_ran() {
+                    location.push(format!("at {endpoint}"));
+                }
+                if location.is_empty() {
+                    location.push("global failure".into());
+                }
+                lines.push(Line::styled(
+                    format!("      {}", location.join(" · ")),
+                    theme.style(Role::Muted),
+                ));
+                let first = entry.stacktrace.lines().next().unwrap_or_default();
+                if !first.is_empty() && first != entry.root_cause() {
+                    lines.push(Line::styled(format!("      {first}"), theme.style(Role::Text)));
+                }
+            }
+            if ex.exception_history.truncated {
+                lines.push(Line::styled(
+                    "  (older exceptions truncated by Flink)",
+                    theme.style(Role::Muted),
+                ));
+            }
+        }
+    }
+
+    section(&mut lines, "Vertices");
+    match &insight.detail {
+        Err(e) => lines.push(failed_part(e, theme)),
+        Ok(detail) => {
+            lines.push(Line::styled(
+                format!("  {:<12} {:>4}  {:<16} NAME", "STATUS", "PAR", "TASKS"),
+                theme.style(Role::Muted),
+            ));
+            for vertex in &detail.vertices {
+                let role = Role::for_job(&JobState::parse(&vertex.status));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {:<12} ", vertex.status), theme.style(role)),
+                    Span::styled(
+                        format!(
+                            "{:>4}  {:<16} {}",
+                            vertex.parallelism,
+                            format::tasks(&vertex.tasks),
+                            vertex.name
+                        ),
+                        theme.style(Role::Text),
+                    ),
+                ]));
+            }
+        }
+    }
+
+    section(&mut lines, "Checkpoints");
+    match &insight.checkpoints {
+        Err(e) => lines.push(failed_part(e, theme)),
+        Ok(cp) => {
+            let c = cp.counts;
+            lines.push(kv(
+                "counts",
+                format!(
+                    "{} completed, {} failed, {} in progress, {} restored (of {})",
+                    c.completed, c.failed, c.in_progress, c.restored, c.total
+                ),
+                theme,
+            ));
+            let describe =
+                |info: &Option<CheckpointInfo>, when: fn(&CheckpointInfo) -> i64| match info {
+                    None => "none".to_string(),
+                    Some(i) => {
+                        let mut text =
+                            format!("#{} at {}", i.id, format::timestamp(when(i), offset));
+                        if i.checkpointed_size > 0 {
+                            text.push_str(&format!(", {}", format::bytes(i.checkpointed_size)));
+                        }
+                        if let Some(path) = &i.external_path {
+                            text.push_str(&format!(", {path}"));
+                        }
+                        text
+                    }
+                };
+            lines.push(kv(
+                "latest completed",
+                describe(&cp.latest.completed, |i| i.latest_ack_timestamp),
+                theme,
+            ));
+            lines.push(kv(
+                "latest savepoint",
+                describe(&cp.latest.savepoint, |i| i.latest_ack_timestamp),
+                theme,
+            ));
+            lines.push(kv(
+                "restored from",
+                describe(&cp.latest.restored, |i| i.restore_timestamp),
+                theme,
+            ));
+            if let Some(failed) = &cp.latest.failed {
+                let reason = failed.failure_message.clone().unwrap_or_default();
+                lines.push(kv("latest failed", format!("#{} {reason}", failed.id), theme));
+            }
+        }
+    }
+
+    section(&mut lines, "Configuration");
+    match &insight.config {
+        Err(e) => lines.push(failed_part(e, theme)),
+        Ok(config) => {
+            let entries = config.entries();
+            if entries.is_empty() {
+                lines.push(Line::styled("  none reported", theme.style(Role::Muted)));
+            }
+            for (key, value) in entries {
+                lines.push(kv(&key, value, theme));
+            }
+        }
+    }
+
+    section(&mut lines, "State timeline (seen by flinkdeck)");
+    if insight.timeline.is_empty() {
+        lines.push(Line::styled("  nothing recorded yet", theme.style(Role::Muted)));
+    }
+    for t in &insight.timeline {
+        let to = JobState::parse(&t.to_state);
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} ", format::timestamp(t.at_ms, offset)),
+                theme.style(Role::Muted),
+            ),
+            Span::styled(
+                t.from_state.clone().unwrap_or_else(|| "(first seen)".into()),
+                theme.style(Role::Muted),
+            ),
+            Span::styled(" → ", theme.style(Role::Muted)),
+            Span::styled(t.to_state.clone(), theme.style(Role::for_job(&to))),
+        ]));
+    }
+    (lines, sections)
+}

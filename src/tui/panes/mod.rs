@@ -1,0 +1,29 @@
+//! The console's panes. Each owns its state and draws itself from it; none does I/O.
+
+pub mod clusters;
+pub mod detail;
+pub mod help;
+pub mod jobs;
+pub mod palette;
+
+use chrono::FixedOffset;
+use ratatui::widgets::{Block, BorderType};
+
+use super::theme::{Role, Theme};
+use crate::fleet::Fleet;
+
+/// What every pane may read while drawing.
+pub struct RenderContext<'a> {
+    pub theme: &'a Theme,
+    pub fleet: &'a Fleet,
+    pub now_ms: i64,
+    pub offset: FixedOffset,
+    pub focused: bool,
+}
+
+/// The bordered block every pane draws in; the focused one stands out.
+pub fn pane_block(theme: &Theme, focused: bool) -> Block<'static> {
+    let (role, border) =
+        if focused { (Role::Focus, BorderType::Thick) } else { (Role::Border, BorderType::Plain) };
+    Block::bordered().border_type(border).border_style(theme.style(role))
+}
