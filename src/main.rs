@@ -65,10 +65,10 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
         }
         Some(Command::Demo) => {
             let state = sandbox_up(&paths).await?;
+            // The sandbox clusters, plus any given with --cluster.
             let mut config = load_config(&cli, &paths)?;
-            if cli.clusters.is_empty() {
-                config.clusters = state.cluster_configs();
-            }
+            let extra = if cli.clusters.is_empty() { Vec::new() } else { config.clusters };
+            config.clusters = state.cluster_configs().into_iter().chain(extra).collect();
             open_console(config, &paths, cli.read_only).await
         }
         Some(Command::Jobs { json }) => {

@@ -58,20 +58,31 @@ fn unset() -> i64 {
     -1
 }
 
-/// Task counts of a job by `ExecutionState` (lowercase keys) plus `total`.
+/// Task counts by `ExecutionState` plus `total`. Job overviews use lowercase keys; a vertex in
+/// `/jobs/:jid` uses the uppercase enum names (and no `total`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TaskCounts {
     pub total: u32,
+    #[serde(alias = "CREATED")]
     pub created: u32,
+    #[serde(alias = "SCHEDULED")]
     pub scheduled: u32,
+    #[serde(alias = "DEPLOYING")]
     pub deploying: u32,
+    #[serde(alias = "RUNNING")]
     pub running: u32,
+    #[serde(alias = "FINISHED")]
     pub finished: u32,
+    #[serde(alias = "CANCELING")]
     pub canceling: u32,
+    #[serde(alias = "CANCELED")]
     pub canceled: u32,
+    #[serde(alias = "FAILED")]
     pub failed: u32,
+    #[serde(alias = "RECONCILING")]
     pub reconciling: u32,
+    #[serde(alias = "INITIALIZING")]
     pub initializing: u32,
 }
 
@@ -201,6 +212,13 @@ pub struct Vertex {
     pub duration: i64,
     #[serde(default)]
     pub tasks: TaskCounts,
+}
+
+impl Vertex {
+    /// The vertex's task counts with `total` filled in from its parallelism.
+    pub fn task_counts(&self) -> TaskCounts {
+        TaskCounts { total: self.parallelism.max(0) as u32, ..self.tasks }
+    }
 }
 
 /// `GET /jobs/:jid/exceptions`, normalised over 1.x (`location`, legacy keys) and 2.x.
@@ -383,6 +401,15 @@ mod tests {
         assert_eq!(entry.task_manager(), Some("tm-1"));
         assert_eq!(entry.root_cause(), "java.lang.RuntimeException: boom");
         assert_eq!(entry.concurrent_exceptions[0].where_ran(), Some("host:1"));
+    }
+
+    #[test]
+    fn vertex_task_counts_use_uppercase_keys() {
+        let json = r#"{"id":"v","name":"Source","parallelism":2,"status":"RUNNING",
+            "tasks":{"RUNNING":1,"DEPLOYING":1,"FAILED":0}}"#;
+        let vertex: Vertex = serde_json::from_str(json).unwrap();
+        let counts = vertex.task_counts();
+        assert_eq!((counts.running, counts.deploying, counts.total), (1, 1, 2));
     }
 
     #[test]

@@ -54,12 +54,13 @@ pub fn free_port() -> Result<u16, SandboxError> {
         .map_err(|e| SandboxError::Step(format!("finding a free port: {e}")))
 }
 
-fn config_yaml(spec: &ClusterSpec, java_opts: &str) -> String {
+fn config_yaml(spec: &ClusterSpec, java_opts: Option<String>) -> String {
     let dir = spec.dir.display();
+    // An empty value makes Flink's YAML loader fail, so the key is left out instead.
+    let java_opts = java_opts.map(|o| format!("env.java.opts.all: {o}\n")).unwrap_or_default();
     format!(
         "# Written by flinkdeck sandbox for cluster {name}.
-env.java.opts.all: {java_opts}
-env.pid.dir: {dir}/pids
+{java_opts}env.pid.dir: {dir}/pids
 env.log.dir: {dir}/log
 jobmanager.rpc.address: localhost
 jobmanager.rpc.port: {rpc}
@@ -89,14 +90,16 @@ execution.checkpointing.savepoint-dir: file://{dir}/savepoints
     )
 }
 
-/// Reads the `env.java.opts.all` line of the distribution's own config (the JVM module
-/// opens Flink needs on Java 17).
-fn shipped_java_opts(flink_home: &Path) -> String {
-    let text = std::fs::read_to_string(flink_home.join("conf/config.yaml")).unwrap_or_default();
+/// The `env.java.opts.all` value of the distribution's own config (the JVM module opens Flink
+/// needs on Java 17). The shipped file nests it (`env:` / `java:` / `opts:` / `all:`).
+fn shipped_java_opts(flink_home: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(flink_home.join("conf/config.yaml")).ok()?;
     text.lines()
-        .find_map(|l| l.strip_prefix("env.java.opts.all:"))
+        .find_map(|l| {
+            l.strip_prefix("env.java.opts.all:").or_else(|| l.trim_start().strip_prefix("all:"))
+        })
         .map(|v| v.trim().to_string())
-        .unwrap_or_default()
+        .filter(|v| !v.is_empty())
 }
 
 /// Writes the cluster's config and starts its JobManager and TaskManager in parallel.
@@ -117,7 +120,7 @@ pub fn start(flink_home: &Path, spec: &ClusterSpec) -> Result<(), SandboxError> 
     }
     std::fs::write(
         spec.conf_dir().join("config.yaml"),
-        config_yaml(spec, &shipped_java_opts(flink_home)),
+        config_yaml(spec, shipped_java_opts(flink_home)),
     )
     .map_err(|e| SandboxError::Step(e.to_string()))?;
     let launch = |script: &str| {
@@ -125,15 +128,30 @@ pub fn start(flink_home: &Path, spec: &ClusterSpec) -> Result<(), SandboxError> 
             .arg("start")
             .env("FLINK_CONF_DIR", spec.conf_dir())
             .env("FLINK_LOG_DIR", spec.log_dir())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .map_err(|e| SandboxError::Step(format!("starting {script}: {e}")))
     };
-    let mut jm = launch("jobmanager.sh")?;
-    let mut tm = launch("taskmanager.sh")?;
-    let _ = jm.wait();
-    let _ = tm.wait();
+    // Both daemons start in parallel; each script returns once its JVM is launched.
+    let jm = launch("jobmanager.sh")?;
+    let tm = launch("taskmanager.sh")?;
+    for (script, child) in [("jobmanager.sh", jm), ("taskmanager.sh", tm)] {
+        let output =
+            child.wait_with_output().map_err(|e| SandboxError::Step(format!("{script}: {e}")))?;
+        if !output.status.success() {
+            let text = String::from_utf8_lossy(&output.stdout).to_string()
+                + &String::from_utf8_lossy(&output.stderr);
+            let tail: Vec<&str> =
+                text.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+            return Err(SandboxError::Step(format!(
+                "{script} start failed for cluster {}:\n{}",
+                spec.name,
+                tail.join("\n")
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -406,6 +406,3 @@ impl App {
         self.detail = Some(DetailView::new(cluster, jid, name));
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -93,7 +93,9 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
         else {
             continue;
         };
-        if !app.keymap.keys_for(context, action).is_empty() || is_global_hint(action) {
+        let global_hint =
+            is_global_hint(action) && !(action == Action::FocusNext && app.detail.is_some());
+        if !app.keymap.keys_for(context, action).is_empty() || global_hint {
             spans.push(Span::styled(format!(" {key}"), theme.style(Role::Key)));
             spans.push(Span::styled(format!(" {label} "), theme.style(Role::Muted)));
         }

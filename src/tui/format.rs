@@ -59,6 +59,15 @@ pub fn tasks(counts: &TaskCounts) -> String {
     out
 }
 
+/// The narrow form: "running/total", plus "!N" when N tasks failed.
+pub fn tasks_compact(counts: &TaskCounts) -> String {
+    if counts.failed > 0 {
+        format!("{}/{} !{}", counts.running, counts.total, counts.failed)
+    } else {
+        format!("{}/{}", counts.running, counts.total)
+    }
+}
+
 /// The local UTC offset now (the console's clock; tests pass a fixed one).
 pub fn local_offset() -> FixedOffset {
     *chrono::Local::now().offset()
@@ -104,6 +113,7 @@ mod tests {
     fn task_badges_list_the_odd_states() {
         let counts = TaskCounts { total: 4, running: 3, failed: 1, ..Default::default() };
         assert_eq!(tasks(&counts), "3/4 1 failed");
+        assert_eq!(tasks_compact(&counts), "3/4 !1");
         assert_eq!(bytes(1536), "1.5 KB");
     }
 }

@@ -196,12 +196,11 @@ impl Keymap {
             .collect()
     }
 
-    /// The first key that triggers `action` in `context` (pane first, then global).
+    /// The key to show for `action` in `context` (pane first, then global).
+    /// The shortest key wins ("q" over "ctrl-c"): it is the one worth showing.
     pub fn first_key(&self, context: Context, action: Action) -> Option<&str> {
-        self.keys_for(context, action)
-            .first()
-            .copied()
-            .or_else(|| self.keys_for(Context::Global, action).first().copied())
+        let shortest = |c: Context| self.keys_for(c, action).into_iter().min_by_key(|k| k.len());
+        shortest(context).or_else(|| shortest(Context::Global))
     }
 }
 

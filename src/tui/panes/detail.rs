@@ -205,7 +205,7 @@ fn document(
                         format!(
                             "{:>4}  {:<16} {}",
                             vertex.parallelism,
-                            format::tasks(&vertex.tasks),
+                            format::tasks(&vertex.task_counts()),
                             vertex.name
                         ),
                         theme.style(Role::Text),

@@ -285,7 +285,19 @@ impl JobList {
             return;
         }
         let wide = inner.width >= 110;
-        let mut widths = vec![Constraint::Length(12), Constraint::Fill(1), Constraint::Length(14)];
+        let cluster_width = ctx
+            .fleet
+            .clusters
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(7)
+            .clamp(7, 16);
+        let mut widths = vec![
+            Constraint::Length(12),
+            Constraint::Fill(1),
+            Constraint::Length(cluster_width as u16),
+        ];
         let mut header = vec!["STATE", "NAME", "CLUSTER"];
         if wide {
             widths.push(Constraint::Length(11));
@@ -312,10 +324,12 @@ impl JobList {
             }
             cells.push(Cell::from(format::duration(job.duration_ms(ctx.now_ms))));
             let tasks_role = if job.summary.tasks.failed > 0 { Role::Error } else { Role::Text };
-            cells.push(Cell::from(Span::styled(
-                format::tasks(&job.summary.tasks),
-                theme.style(tasks_role),
-            )));
+            let tasks = if wide {
+                format::tasks(&job.summary.tasks)
+            } else {
+                format::tasks_compact(&job.summary.tasks)
+            };
+            cells.push(Cell::from(Span::styled(tasks, theme.style(tasks_role))));
             let mut style = theme.style(Role::Text);
             if !live {
                 style = style.add_modifier(Modifier::DIM);

@@ -1,0 +1,215 @@
+//! The console without a terminal: pane snapshots at 80x24 and 160x48, and key sequences
+//! fed to the app with their effect on state.
+
+mod common;
+
+use common::{NOW_MS, sample_app, screen};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flinkdeck::flink::model::JobState;
+use flinkdeck::insight::JobInsight;
+use flinkdeck::tui::app::{App, Effect, Focus, Overlay};
+use flinkdeck::tui::theme::Role;
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let modifiers =
+            if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+        app.on_key(KeyEvent::new(KeyCode::Char(c), modifiers));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn visible_names(app: &App) -> Vec<String> {
+    app.jobs.rows().iter().map(|r| r.get(&app.fleet).unwrap().1.summary.name.clone()).collect()
+}
+
+#[test]
+fn main_view_80x24() {
+    insta::assert_snapshot!(screen(&sample_app(), 80, 24));
+}
+
+#[test]
+fn main_view_160x48() {
+    let mut app = sample_app();
+    app.on_resize(160, 48);
+    insta::assert_snapshot!(screen(&app, 160, 48));
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let mut app = sample_app();
+    press(&mut app, "?");
+    app.on_resize(160, 48);
+    let text = screen(&app, 160, 48);
+    insta::assert_snapshot!(text);
+    assert!(text.contains("cycle state filter"));
+}
+
+#[test]
+fn palette_narrows_and_runs_commands() {
+    let mut app = sample_app();
+    press(&mut app, ":theme li");
+    insta::assert_snapshot!(screen(&app, 80, 24));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.theme().name, "light");
+    assert!(app.overlay.is_none());
+    press(&mut app, ":cluster prod-b");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.jobs.cluster_filter.as_deref(), Some("prod-b"));
+    assert_eq!(app.jobs.rows().len(), 3);
+    press(&mut app, ":nonsense");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.status.as_ref().unwrap().is_error);
+}
+
+#[test]
+fn problems_sort_first_and_state_filter_cycles() {
+    let mut app = sample_app();
+    let first = app.jobs.selected_job(&app.fleet).unwrap().1.summary.state.clone();
+    assert_eq!(first, JobState::Restarting);
+    press(&mut app, "f");
+    assert!(visible_names(&app).len() == 12 + 3 + 2 - 6 - 3); // running only: all but 6 problems, 3 ended
+    press(&mut app, "f");
+    let states: Vec<_> = app
+        .jobs
+        .rows()
+        .iter()
+        .map(|r| r.get(&app.fleet).unwrap().1.summary.state.clone())
+        .collect();
+    assert!(
+        states.iter().all(|s| matches!(s, JobState::Restarting | JobState::Failed)),
+        "{states:?}"
+    );
+    press(&mut app, "ff");
+    assert_eq!(app.jobs.rows().len(), 17);
+}
+
+#[test]
+fn filter_typing_narrows_and_escape_clears() {
+    let mut app = sample_app();
+    press(&mut app, "/sink_0_1");
+    assert!(app.jobs.editing_filter);
+    let names = visible_names(&app);
+    assert!(!names.is_empty() && names.iter().all(|n| n.contains("sink_0_1")), "{names:?}");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("/ sink_0_1"), "{text}");
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.jobs.editing_filter);
+    press(&mut app, "j"); // navigation works again once the filter is kept
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.jobs.rows().len(), 17);
+}
+
+#[test]
+fn sort_keys_cycle_and_reverse() {
+    let mut app = sample_app();
+    press(&mut app, "s");
+    let names = visible_names(&app);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    press(&mut app, "S");
+    sorted.reverse();
+    assert_eq!(visible_names(&app), sorted);
+}
+
+#[test]
+fn selection_follows_the_job_across_refreshes() {
+    let mut app = sample_app();
+    press(&mut app, "jjj");
+    let chosen = app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid.clone();
+    let fleet = common::sample_fleet();
+    let report = flinkdeck::fleet::PollReport {
+        cluster: "prod-a".into(),
+        at_ms: NOW_MS + 2000,
+        outcome: Ok(flinkdeck::fleet::ClusterSnapshot {
+            overview: fleet.clusters[0].overview.clone().unwrap(),
+            jobs: fleet.clusters[0].jobs.iter().rev().map(|j| j.summary.clone()).collect(),
+        }),
+    };
+    app.on_report(report);
+    assert_eq!(app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid, chosen);
+}
+
+#[test]
+fn cluster_pane_opens_a_cluster_filter() {
+    let mut app = sample_app();
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Focus::Clusters);
+    press(&mut app, "j");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Focus::Jobs);
+    assert_eq!(app.jobs.cluster_filter.as_deref(), Some("prod-b"));
+    assert!(visible_names(&app).iter().all(|n| n.contains("_1_")));
+}
+
+#[test]
+fn enter_opens_the_detail_and_asks_for_its_data() {
+    let mut app = sample_app();
+    key(&mut app, KeyCode::Enter);
+    let (cluster, jid) = match app.take_effects().as_slice() {
+        [Effect::FetchInsight { cluster, jid }] => (cluster.clone(), jid.clone()),
+        other => panic!("unexpected effects {other:?}"),
+    };
+    let loading = screen(&app, 80, 24);
+    assert!(loading.contains("Fetching the job's details"), "{loading}");
+    let exceptions =
+        serde_json::from_str(include_str!("fixtures/exceptions_2_3_failed.json")).unwrap();
+    app.on_insight(JobInsight {
+        cluster: cluster.clone(),
+        jid: jid.clone(),
+        fetched_at_ms: NOW_MS,
+        detail: Ok(serde_json::from_str(include_str!("fixtures/job_detail_2_3.json")).unwrap()),
+        exceptions: Ok(exceptions),
+        checkpoints: Ok(
+            serde_json::from_str(include_str!("fixtures/checkpoints_2_3.json")).unwrap()
+        ),
+        config: Err(flinkdeck::flink::FlinkError::Http {
+            status: 404,
+            message: "Not found: /jobs/x/config".into(),
+        }),
+        timeline: vec![flinkdeck::store::Transition {
+            from_state: None,
+            to_state: "RUNNING".into(),
+            at_ms: NOW_MS - 60_000,
+        }],
+    });
+    let text = screen(&app, 80, 24);
+    insta::assert_snapshot!("detail_80x24", text);
+    assert!(
+        text.contains("RuntimeException: flinkdeck sample: injected"),
+        "root cause first: {text}"
+    );
+    press(&mut app, "]]");
+    assert!(screen(&app, 80, 24).contains("Checkpoints"));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.detail.is_none());
+}
+
+#[test]
+fn states_are_drawn_in_their_theme_colours() {
+    let app = sample_app();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| flinkdeck::tui::draw::draw(f, &app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let text = screen(&app, 80, 24);
+    let (row, line) = text.lines().enumerate().find(|(_, l)| l.contains("FAILED")).unwrap();
+    let col = line.find("FAILED").unwrap() as u16;
+    let cell = &buffer[(col, row as u16)];
+    assert_eq!(cell.fg, app.theme().style(Role::JobFailed).fg.unwrap());
+}
+
+#[test]
+fn quit_and_help_close() {
+    let mut app = sample_app();
+    press(&mut app, "?");
+    assert!(matches!(app.overlay, Some(Overlay::Help(_))));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+    assert!(!app.should_quit);
+    press(&mut app, "q");
+    assert!(app.should_quit);
+}
