@@ -1,0 +1,208 @@
+//! Against real Flink 2.3 clusters: one sandbox (two clusters) shared by every test in this
+//! binary, started by the same code as `flinkdeck sandbox up`. If Java or pip is missing
+//! the fixture fails loudly; these tests are never skipped.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use flinkdeck::config::{Config, PollSettings, parse_cluster_flag};
+use flinkdeck::fleet::{Fleet, Health};
+use flinkdeck::flink::model::JobState;
+use flinkdeck::monitor::Monitor;
+use flinkdeck::paths::Paths;
+use flinkdeck::sandbox::{self, SampleJob, SandboxOptions, SandboxState};
+use flinkdeck::store::{self, Store, StoreWriter};
+
+const FATAL_JOB: &str = "fails-for-good";
+
+fn job(cluster: &str, name: &str, extra: &[&str]) -> SampleJob {
+    let mut args = vec!["--name".to_string(), name.to_string(), "--rate".into(), "20".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    SampleJob { cluster: cluster.into(), name: name.into(), args }
+}
+
+/// The shared sandbox: `live-a` with two healthy jobs, `live-b` with one healthy job and one
+/// that fails after 2 s with no restarts. Waits until that job is FAILED.
+fn sandbox() -> &'static SandboxState {
+    static SANDBOX: OnceLock<SandboxState> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("live-sandbox");
+        let cache_dir = Paths::resolve(None).expect("a cache dir").cache_dir;
+        let options = SandboxOptions {
+            root: root.clone(),
+            cache_dir,
+            flink_version: sandbox::DEFAULT_FLINK_VERSION.into(),
+            clusters: vec!["live-a".into(), "live-b".into()],
+            jobs: vec![
+                job("live-a", "orders", &[]),
+                job("live-a", "payments", &[]),
+                job("live-b", "clicks", &[]),
+                job("live-b", FATAL_JOB, &["--fail-every-seconds", "2", "--restart-attempts", "0"]),
+            ],
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        sandbox::down(&root);
+        let state = runtime
+            .block_on(sandbox::up(&options))
+            .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
+        sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
+        let (_, _, fatal) =
+            state.jobs.iter().find(|(_, name, _)| name == FATAL_JOB).unwrap().clone();
+        let client = state.clusters[1].client();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        runtime.block_on(async {
+            loop {
+                let jobs = client.jobs_overview().await.expect("live-b answers").jobs;
+                if jobs.iter().any(|j| j.jid == fatal && j.state == JobState::Failed) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the fatal sample job never failed");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+        state
+    })
+}
+
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn cluster_flags(state: &SandboxState) -> Vec<String> {
+    let mut flags: Vec<String> =
+        state.clusters.iter().map(|c| format!("{}={}", c.name, c.url())).collect();
+    flags.push(format!("gone=http://127.0.0.1:{}", closed_port()));
+    flags
+}
+
+fn run_cli(args: &[&str], flags: &[String], data: &std::path::Path) -> serde_json::Value {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
+    command
+        .env("FLINKDECK_CONFIG_DIR", data.join("config"))
+        .env("FLINKDECK_DATA_DIR", data.join("data"));
+    command.args(args);
+    for flag in flags {
+        command.arg("--cluster").arg(flag);
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn cli_reports_jobs_and_counts_of_two_clusters_and_a_down_one() {
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    let flags = cluster_flags(state);
+
+    let jobs = run_cli(&["jobs", "--json"], &flags, dirs.path());
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 4, "{jobs:?}");
+    for (cluster, name, jid) in &state.jobs {
+        let job = jobs
+            .iter()
+            .find(|j| j["id"] == jid.as_str())
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(job["cluster"], cluster.as_str());
+        assert_eq!(job["name"], name.as_str());
+        assert!(job["start_time"].as_i64().unwrap() > 1_600_000_000_000);
+        assert!(job["duration_ms"].as_i64().unwrap() >= 0);
+        assert_eq!(job["tasks"]["total"], 2, "source + chained map/sink at parallelism 1");
+        let expected = if name == FATAL_JOB { "FAILED" } else { "RUNNING" };
+        assert_eq!(job["state"], expected, "{name}");
+    }
+
+    let clusters = run_cli(&["clusters", "--json"], &flags, dirs.path());
+    let by_name =
+        |n: &str| clusters.as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone();
+    let a = by_name("live-a");
+    assert_eq!(
+        (a["reachable"].clone(), a["jobs_total"].clone(), a["jobs_running"].clone()),
+        (true.into(), 2.into(), 2.into())
+    );
+    assert_eq!(a["flink_version"], "2.3.0");
+    assert_eq!(a["taskmanagers"], 1);
+    assert_eq!(a["slots_total"], 4);
+    assert!(a["error"].is_null());
+    let b = by_name("live-b");
+    assert_eq!((b["jobs_total"].clone(), b["jobs_running"].clone()), (2.into(), 1.into()));
+    let gone = by_name("gone");
+    assert_eq!(gone["reachable"], false);
+    assert!(gone["error"].as_str().unwrap().contains("cannot connect"), "{gone}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pollers_feed_the_fleet_and_the_cache_records_the_timeline() {
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    let db = dirs.path().join("cache.sqlite3");
+    let mut config = Config::default();
+    config.poll = PollSettings { interval_ms: 300, timeout_ms: 2000, max_backoff_ms: 2000 };
+    config.clusters = cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect();
+    let writer = StoreWriter::spawn(db.clone());
+    let (monitor, mut reports) = Monitor::start(&config, Some(writer.clone()));
+    let mut fleet = Fleet::new(&config.clusters);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while fleet.clusters.iter().any(|c| c.health == Health::Stale) {
+        let report =
+            tokio::time::timeout_at(deadline, reports.recv()).await.expect("reports").unwrap();
+        fleet.apply(report);
+    }
+    drop(monitor);
+    assert_eq!(fleet.job_count(), 4);
+    assert_eq!(fleet.clusters[2].health, Health::Down);
+    writer.flush();
+
+    let store = Store::open(&db).unwrap();
+    let cached = store::cached_fleet(&store, &config.clusters).unwrap();
+    assert_eq!(cached.job_count(), 4, "the cache holds every job");
+    assert!(cached.clusters.iter().all(|c| c.is_stale()));
+    let (cluster, _, fatal) = state.jobs.iter().find(|(_, n, _)| n == FATAL_JOB).unwrap();
+    let timeline = store.transitions(cluster, fatal).unwrap();
+    assert_eq!(timeline.last().unwrap().to_state, "FAILED");
+}
+
+#[tokio::test]
+async fn the_failed_job_detail_names_the_task_manager_that_failed() {
+    let state = sandbox();
+    let (_, _, fatal) = state.jobs.iter().find(|(_, n, _)| n == FATAL_JOB).unwrap();
+    let client = state.clusters[1].client();
+    let insight = flinkdeck::insight::fetch(&client, "live-b".into(), fatal.clone(), None).await;
+    let detail = insight.detail.unwrap();
+    assert_eq!(detail.name, FATAL_JOB);
+    assert_eq!(detail.vertices.len(), 2);
+    let exceptions = insight.exceptions.unwrap();
+    let newest = &exceptions.exception_history.entries[0];
+    assert!(newest.root_cause().contains("injected failure"), "{}", newest.root_cause());
+    let task_managers: serde_json::Value = client.get_json("taskmanagers").await.unwrap();
+    let tm = newest.task_manager().expect("a task manager id");
+    assert!(task_managers["taskmanagers"].as_array().unwrap().iter().any(|t| t["id"] == tm));
+    assert!(insight.checkpoints.is_ok());
+    assert!(insight.config.unwrap().entries().iter().any(|(k, _)| k == "restart-strategy"));
+}
+
+#[tokio::test]
+async fn the_console_draws_the_live_fleet() {
+    let state = sandbox();
+    let mut config = Config::default();
+    config.clusters = cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect();
+    let mut fleet = Fleet::new(&config.clusters);
+    for report in flinkdeck::monitor::poll_all_once(&config).await {
+        fleet.apply(report);
+    }
+    let themes = vec![flinkdeck::tui::theme::Theme::dark(false)];
+    let keymap = flinkdeck::tui::keymap::Keymap::defaults();
+    let offset = chrono::FixedOffset::east_opt(0).unwrap();
+    let app =
+        flinkdeck::tui::app::App::new(fleet, themes, keymap, flinkdeck::fleet::now_ms(), offset);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| flinkdeck::tui::draw::draw(f, &app)).unwrap();
+    let text: String = terminal.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    for expected in ["live-a", "live-b", "gone", "down", FATAL_JOB, "orders", "2.3.0", "4 jobs"] {
+        assert!(text.contains(expected), "{expected} not on screen");
+    }
+    // Problems sort first: the failed job is the first row.
+    let first_row = app.jobs.selected_job(&app.fleet).unwrap().1;
+    assert_eq!(first_row.summary.name, FATAL_JOB);
+}
