@@ -13,7 +13,7 @@ use serde::Deserialize;
 const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
 
 /// Everything read from the config file, after command-line overrides.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -238,17 +238,6 @@ impl Config {
             check_url(&gateway.url).map_err(|e| format!("gateway: {e}"))?;
         }
         Ok(())
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            poll: PollSettings::default(),
-            ui: UiSettings::default(),
-            gateway: None,
-            clusters: Vec::new(),
-        }
     }
 }
 

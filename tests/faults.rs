@@ -54,9 +54,7 @@ async fn a_bad_cluster_never_holds_up_the_good_ones() {
     let slow = SimCluster::start(Behavior::Slow(Duration::from_millis(600)), 4, 5).await.unwrap();
     let broken = SimCluster::start(Behavior::InternalError, 2, 5).await.unwrap();
     let garbage = SimCluster::start(Behavior::Garbage, 3, 5).await.unwrap();
-    let mut config = Config::default();
-    config.poll = PollSettings { interval_ms: 200, timeout_ms: 1000, max_backoff_ms: 10_000 };
-    config.clusters = vec![
+    let clusters = vec![
         parse_cluster_flag(&format!("healthy={}", healthy.url())).unwrap(),
         parse_cluster_flag(&format!("hanging={}", hanging.url())).unwrap(),
         parse_cluster_flag(&format!("slow={}", slow.url())).unwrap(),
@@ -64,6 +62,8 @@ async fn a_bad_cluster_never_holds_up_the_good_ones() {
         parse_cluster_flag(&format!("garbage={}", garbage.url())).unwrap(),
         parse_cluster_flag(&format!("down=http://127.0.0.1:{}", closed_port())).unwrap(),
     ];
+    let poll = PollSettings { interval_ms: 200, timeout_ms: 1000, max_backoff_ms: 10_000 };
+    let config = Config { poll, clusters, ..Config::default() };
     let mut fleet = Fleet::new(&config.clusters);
     let (_monitor, mut reports) = Monitor::start(&config, None);
     let mut healthy_reports = 0;

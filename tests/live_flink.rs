@@ -137,9 +137,11 @@ async fn pollers_feed_the_fleet_and_the_cache_records_the_timeline() {
     let state = sandbox();
     let dirs = tempfile::tempdir().unwrap();
     let db = dirs.path().join("cache.sqlite3");
-    let mut config = Config::default();
-    config.poll = PollSettings { interval_ms: 300, timeout_ms: 2000, max_backoff_ms: 2000 };
-    config.clusters = cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect();
+    let config = Config {
+        poll: PollSettings { interval_ms: 300, timeout_ms: 2000, max_backoff_ms: 2000 },
+        clusters: cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect(),
+        ..Config::default()
+    };
     let writer = StoreWriter::spawn(db.clone());
     let (monitor, mut reports) = Monitor::start(&config, Some(writer.clone()));
     let mut fleet = Fleet::new(&config.clusters);
@@ -185,8 +187,10 @@ async fn the_failed_job_detail_names_the_task_manager_that_failed() {
 #[tokio::test]
 async fn the_console_draws_the_live_fleet() {
     let state = sandbox();
-    let mut config = Config::default();
-    config.clusters = cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect();
+    let config = Config {
+        clusters: cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect(),
+        ..Config::default()
+    };
     let mut fleet = Fleet::new(&config.clusters);
     for report in flinkdeck::monitor::poll_all_once(&config).await {
         fleet.apply(report);

@@ -54,6 +54,9 @@ impl Store {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // A burst of state changes (hundreds of jobs failing at once) writes thousands of
+        // pages; checkpointing every 1,000 pages would fsync several times per poll cycle.
+        conn.pragma_update(None, "wal_autocheckpoint", 8000)?;
         Self::prepare(conn)
     }
 
@@ -82,7 +85,23 @@ impl Store {
     /// Writes one poll: the cluster row, the jobs that changed, their transitions, and drops
     /// jobs the cluster no longer lists. A failed poll only records the error.
     pub fn record_poll(&mut self, report: &PollReport) -> Result<(), StoreError> {
+        self.record_polls(std::slice::from_ref(report))
+    }
+
+    /// Writes several polls in one transaction (the writer thread batches what queued up).
+    pub fn record_polls(&mut self, reports: &[PollReport]) -> Result<(), StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for report in reports {
+            write_poll(&tx, report)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// One poll's rows, inside the caller's transaction.
+fn write_poll(tx: &rusqlite::Transaction<'_>, report: &PollReport) -> Result<(), StoreError> {
+    {
         match &report.outcome {
             Err(error) => {
                 tx.execute(
@@ -168,10 +187,11 @@ impl Store {
                 }
             }
         }
-        tx.commit()?;
-        Ok(())
     }
+    Ok(())
+}
 
+impl Store {
     /// The cached picture of the configured clusters, every one marked stale.
     pub fn load_fleet(&self, fleet: &mut Fleet) -> Result<(), StoreError> {
         let mut cluster_stmt = self.conn.prepare_cached(

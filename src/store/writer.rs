@@ -34,16 +34,24 @@ impl StoreWriter {
                         return;
                     }
                 };
-                for command in rx {
-                    match command {
-                        Command::RecordPoll(report) => {
-                            if let Err(e) = store.record_poll(&report) {
-                                tracing::warn!(cluster = %report.cluster, "cache write failed: {e}");
-                            }
+                // Whatever queued up while the last write ran goes into one transaction.
+                let mut batch = Vec::new();
+                while let Ok(first) = rx.recv() {
+                    let mut flushes = Vec::new();
+                    for command in std::iter::once(first).chain(rx.try_iter()) {
+                        match command {
+                            Command::RecordPoll(report) => batch.push(*report),
+                            Command::Flush(done) => flushes.push(done),
                         }
-                        Command::Flush(done) => {
-                            let _ = done.send(());
-                        }
+                    }
+                    if !batch.is_empty()
+                        && let Err(e) = store.record_polls(&batch)
+                    {
+                        tracing::warn!(reports = batch.len(), "cache write failed: {e}");
+                    }
+                    batch.clear();
+                    for done in flushes {
+                        let _ = done.send(());
                     }
                 }
             })
