@@ -24,22 +24,17 @@ pub fn duration(ms: i64) -> String {
 
 /// "2026-11-21 10:32:05" in the given offset; "-" for unset (Flink's -1).
 pub fn timestamp(ms: i64, offset: FixedOffset) -> String {
-    if ms <= 0 {
-        return "-".into();
-    }
-    match DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string(),
-        None => "-".into(),
-    }
+    formatted(ms, offset, "%Y-%m-%d %H:%M:%S")
 }
 
 /// "11-21 10:32" for narrow columns.
 pub fn short_timestamp(ms: i64, offset: FixedOffset) -> String {
-    if ms <= 0 {
-        return "-".into();
-    }
-    match DateTime::from_timestamp_millis(ms) {
-        Some(t) => t.with_timezone(&offset).format("%m-%d %H:%M").to_string(),
+    formatted(ms, offset, "%m-%d %H:%M")
+}
+
+fn formatted(ms: i64, offset: FixedOffset, pattern: &str) -> String {
+    match DateTime::from_timestamp_millis(ms).filter(|_| ms > 0) {
+        Some(t) => t.with_timezone(&offset).format(pattern).to_string(),
         None => "-".into(),
     }
 }

@@ -39,8 +39,7 @@ impl SortKey {
     }
 
     fn next(self) -> Self {
-        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
+        cycle(&Self::ALL, self)
     }
 }
 
@@ -67,8 +66,7 @@ impl StateFilter {
     }
 
     fn next(self) -> Self {
-        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
+        cycle(&Self::ALL, self)
     }
 
     fn admits(self, state: &JobState) -> bool {
@@ -81,6 +79,12 @@ impl StateFilter {
             StateFilter::Ended => state.is_terminal(),
         }
     }
+}
+
+/// The value after `current` in `all`, wrapping around.
+fn cycle<T: Copy + PartialEq>(all: &[T], current: T) -> T {
+    let i = all.iter().position(|k| *k == current).unwrap_or(0);
+    all[(i + 1) % all.len()]
 }
 
 /// The rank of a state when sorting by state: what needs a look comes first.
