@@ -137,12 +137,20 @@ impl App {
     }
 
     pub fn on_report(&mut self, report: PollReport) {
-        let refetch = self
-            .detail
-            .as_ref()
-            .filter(|d| d.cluster == report.cluster && !d.loading)
-            .map(|d| (d.cluster.clone(), d.jid.clone()));
-        self.fleet.apply(report);
+        self.on_reports(vec![report]);
+    }
+
+    /// Folds in a batch of reports, then re-sorts and re-filters the job list once.
+    pub fn on_reports(&mut self, reports: Vec<PollReport>) {
+        let mut refetch = None;
+        for report in reports {
+            if let Some(detail) =
+                self.detail.as_ref().filter(|d| d.cluster == report.cluster && !d.loading)
+            {
+                refetch = Some((detail.cluster.clone(), detail.jid.clone()));
+            }
+            self.fleet.apply(report);
+        }
         self.jobs.sync(&self.fleet, self.now_ms);
         let page = self.job_page();
         self.jobs.scroll_into_view(page);

@@ -93,11 +93,12 @@ pub async fn run(console: Console) -> Result<()> {
                     None => return Ok(()),
                 },
                 Some(report) = reports.recv() => {
-                    app.on_report(report);
-                    // Fold in whatever else arrived, then draw once.
+                    // Fold in whatever else arrived too, then sort and draw once.
+                    let mut batch = vec![report];
                     while let Ok(report) = reports.try_recv() {
-                        app.on_report(report);
+                        batch.push(report);
                     }
+                    app.on_reports(batch);
                 }
                 Some(insight) = insights.recv() => app.on_insight(insight),
                 _ = tick.tick() => app.on_tick(now_ms()),
