@@ -1,10 +1,8 @@
 //! Everything the job detail view shows about one job, fetched on demand (UI-free).
 
-use std::path::PathBuf;
-
 use crate::flink::model::{CheckpointStats, JobConfig, JobDetail, JobExceptions};
 use crate::flink::{FlinkClient, FlinkError};
-use crate::store::{Store, Transition};
+use crate::store::{StoreService, Transition};
 
 /// One job's vertices, exceptions, checkpoints, configuration and cached state timeline.
 /// Each part fails on its own: a job whose checkpoints cannot be read still shows the rest.
@@ -20,12 +18,12 @@ pub struct JobInsight {
     pub timeline: Vec<Transition>,
 }
 
-/// Fetches the four REST views concurrently and reads the timeline from the cache at `db`.
+/// Fetches the four REST views concurrently and the timeline from the cache, if there is one.
 pub async fn fetch(
     client: &FlinkClient,
     cluster: String,
     jid: String,
-    db: Option<PathBuf>,
+    cache: Option<&StoreService>,
 ) -> JobInsight {
     let (detail, exceptions, checkpoints, config) = tokio::join!(
         client.job_detail(&jid),
@@ -33,15 +31,8 @@ pub async fn fetch(
         client.job_checkpoints(&jid),
         client.job_config(&jid),
     );
-    let timeline = match db {
-        Some(path) => {
-            let (c, j) = (cluster.clone(), jid.clone());
-            tokio::task::spawn_blocking(move || {
-                Store::open(&path).and_then(|s| s.transitions(&c, &j)).unwrap_or_default()
-            })
-            .await
-            .unwrap_or_default()
-        }
+    let timeline = match cache {
+        Some(cache) => cache.transitions(&cluster, &jid).await,
         None => Vec::new(),
     };
     JobInsight {

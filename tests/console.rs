@@ -213,3 +213,16 @@ fn quit_and_help_close() {
     press(&mut app, "q");
     assert!(app.should_quit);
 }
+
+#[test]
+fn a_detail_that_cannot_be_fetched_says_why() {
+    let mut app = sample_app();
+    key(&mut app, KeyCode::Enter);
+    let Some(Effect::FetchInsight { cluster, jid }) = app.take_effects().pop() else {
+        panic!("no fetch")
+    };
+    app.on_insight_failed(&cluster, &jid, "CA bundle /etc/x.pem: no such file".into());
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Cannot fetch the job's details: CA bundle"), "{text}");
+    assert!(!app.detail.as_ref().unwrap().loading);
+}

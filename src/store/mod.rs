@@ -5,7 +5,7 @@
 //! when the state differs from what the file holds, so two processes never record it twice.
 
 mod migrations;
-pub mod writer;
+pub mod service;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::fleet::{Fleet, Health, Job, PollReport};
 use crate::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
 
-pub use writer::StoreWriter;
+pub use service::StoreService;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -145,3 +145,15 @@ fn files_use_wal_and_normal_sync() {
     let sync: i64 = store.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 1));
 }
+
+#[tokio::test]
+async fn the_service_answers_reads_after_the_writes_queued_before_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = StoreService::spawn(dir.path().join("db.sqlite3"));
+    service.record_poll(ok("a", 1000, vec![job("1", JobState::Running, 10)]));
+    service.record_poll(ok("a", 2000, vec![job("1", JobState::Failed, 20)]));
+    let states: Vec<String> =
+        service.transitions("a", "1").await.into_iter().map(|t| t.to_state).collect();
+    assert_eq!(states, vec!["RUNNING", "FAILED"]);
+    assert!(service.transitions("a", "unknown").await.is_empty());
+}

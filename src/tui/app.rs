@@ -169,6 +169,15 @@ impl App {
         }
     }
 
+    /// The detail of `jid` cannot be fetched at all (its cluster has no usable client).
+    pub fn on_insight_failed(&mut self, cluster: &str, jid: &str, reason: String) {
+        if let Some(detail) = self.detail.as_mut().filter(|d| d.cluster == cluster && d.jid == jid)
+        {
+            detail.loading = false;
+            detail.error = Some(reason);
+        }
+    }
+
     pub fn on_mouse(&mut self, event: MouseEvent) {
         match event.kind {
             MouseEventKind::ScrollDown => self.dispatch(Action::Down),

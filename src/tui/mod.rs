@@ -20,10 +20,9 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::fleet::{Fleet, now_ms};
-use crate::flink::FlinkClient;
 use crate::insight::{self, JobInsight};
 use crate::monitor::Monitor;
-use crate::store::StoreWriter;
+use crate::store::StoreService;
 use app::{App, Effect};
 use keymap::Keymap;
 use theme::Theme;
@@ -62,12 +61,9 @@ pub async fn run(console: Console) -> Result<()> {
     let mut app = App::new(console.cached, themes, keymap, now_ms(), format::local_offset());
     app.read_only = console.read_only;
 
-    let store = StoreWriter::spawn(console.database.clone());
-    let (monitor, mut reports) = Monitor::start(&console.config, Some(store));
-    let clients: Vec<(String, Option<FlinkClient>)> = crate::monitor::clients(&console.config)
-        .into_iter()
-        .map(|(name, client)| (name, client.ok()))
-        .collect();
+    let store = StoreService::spawn(console.database.clone());
+    let (monitor, mut reports) = Monitor::start(&console.config, Some(store.clone()));
+    let clients = crate::monitor::clients(&console.config);
     let (insight_tx, mut insights) = mpsc::channel::<JobInsight>(16);
 
     let mut terminal = ratatui::init();
@@ -107,13 +103,16 @@ pub async fn run(console: Console) -> Result<()> {
                 match effect {
                     Effect::Refresh => monitor.refresh_all(),
                     Effect::FetchInsight { cluster, jid } => {
-                        let client = clients.iter().find(|(n, _)| *n == cluster).and_then(|(_, c)| c.clone());
-                        let (tx, db) = (insight_tx.clone(), console.database.clone());
-                        if let Some(client) = client {
-                            tokio::spawn(async move {
-                                let insight = insight::fetch(&client, cluster, jid, Some(db)).await;
-                                let _ = tx.send(insight).await;
-                            });
+                        match clients.iter().find(|(n, _)| *n == cluster).map(|(_, c)| c.clone()) {
+                            Some(Ok(client)) => {
+                                let (tx, cache) = (insight_tx.clone(), store.clone());
+                                tokio::spawn(async move {
+                                    let insight = insight::fetch(&client, cluster, jid, Some(&cache)).await;
+                                    let _ = tx.send(insight).await;
+                                });
+                            }
+                            Some(Err(error)) => app.on_insight_failed(&cluster, &jid, error.to_string()),
+                            None => app.on_insight_failed(&cluster, &jid, "no such cluster".into()),
                         }
                     }
                 }

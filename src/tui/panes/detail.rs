@@ -21,6 +21,8 @@ pub struct DetailView {
     pub name: String,
     pub insight: Option<JobInsight>,
     pub loading: bool,
+    /// Why nothing could be fetched, when nothing could.
+    pub error: Option<String>,
     pub scroll: usize,
     lines: Vec<Line<'static>>,
     sections: Vec<usize>,
@@ -34,6 +36,7 @@ impl DetailView {
             name,
             insight: None,
             loading: true,
+            error: None,
             scroll: 0,
             lines: Vec::new(),
             sections: Vec::new(),
@@ -96,9 +99,14 @@ impl DetailView {
         }
         let block = pane_block(theme, true).title(Line::from(title));
         if self.insight.is_none() {
-            Paragraph::new(Line::styled("Fetching the job's details…", theme.style(Role::Muted)))
-                .block(block)
-                .render(area, buf);
+            let message = match &self.error {
+                Some(error) => Line::styled(
+                    format!("Cannot fetch the job's details: {error}"),
+                    theme.style(Role::Error),
+                ),
+                None => Line::styled("Fetching the job's details…", theme.style(Role::Muted)),
+            };
+            Paragraph::new(message).block(block).render(area, buf);
             return;
         }
         let inner_height = area.height.saturating_sub(2) as usize;
