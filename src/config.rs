@@ -195,12 +195,24 @@ impl Config {
         Self::parse(&text, path)
     }
 
-    /// Replaces the configured clusters with `--cluster [NAME=]URL` values.
+    /// Replaces the configured clusters with `--cluster` values: `[NAME=]URL`, or the name
+    /// of a configured cluster.
     pub fn override_clusters(&mut self, specs: &[String]) -> Result<(), ConfigError> {
         if specs.is_empty() {
             return Ok(());
         }
-        self.clusters = specs.iter().map(|s| parse_cluster_flag(s)).collect::<Result<_, _>>()?;
+        let configured = std::mem::take(&mut self.clusters);
+        self.clusters = specs
+            .iter()
+            .map(|spec| match configured.iter().find(|c| c.name == *spec) {
+                // A bare name picks a configured cluster (with its auth and kind).
+                Some(cluster) => Ok(cluster.clone()),
+                None if !spec.contains("://") => Err(ConfigError::Invalid(format!(
+                    "--cluster {spec:?} is neither a configured cluster name nor [NAME=]URL"
+                ))),
+                None => parse_cluster_flag(spec),
+            })
+            .collect::<Result<_, _>>()?;
         self.validate().map_err(ConfigError::Invalid)
     }
 
@@ -314,6 +326,19 @@ mod tests {
         let bare = parse_cluster_flag("http://127.0.0.1:8081").unwrap();
         assert_eq!(bare.name, "127.0.0.1:8081");
         assert!(parse_cluster_flag("nonsense").is_err());
+    }
+
+    #[test]
+    fn cluster_flags_may_name_configured_clusters() {
+        let text = "[[clusters]]\nname='prod'\nurl='http://p'\nread_only=true\n[[clusters]]\nname='dev'\nurl='http://d'\n";
+        let mut config = Config::parse(text, Path::new("c")).unwrap();
+        config.override_clusters(&["prod".into(), "x=http://x".into()]).unwrap();
+        let names: Vec<_> =
+            config.clusters.iter().map(|c| (c.name.as_str(), c.read_only)).collect();
+        assert_eq!(names, vec![("prod", true), ("x", false)]);
+        assert!(
+            config.override_clusters(&["nope".into()]).unwrap_err().to_string().contains("nope")
+        );
     }
 
     #[test]

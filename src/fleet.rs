@@ -245,6 +245,40 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+impl Fleet {
+    /// Finds the job a user means: an exact id, a unique id prefix, or a unique name (a
+    /// live job wins over ended jobs of the same name, which restarts leave behind).
+    pub fn resolve_job(&self, query: &str) -> Result<(&str, &Job), String> {
+        let all =
+            || self.clusters.iter().flat_map(|c| c.jobs.iter().map(move |j| (c.name.as_str(), j)));
+        if let Some(hit) = all().find(|(_, j)| j.summary.jid == query) {
+            return Ok(hit);
+        }
+        let by_prefix: Vec<_> = all().filter(|(_, j)| j.summary.jid.starts_with(query)).collect();
+        if by_prefix.len() == 1 && query.len() >= 4 {
+            return Ok(by_prefix[0]);
+        }
+        let by_name: Vec<_> = all().filter(|(_, j)| j.summary.name == query).collect();
+        let live: Vec<_> =
+            by_name.iter().copied().filter(|(_, j)| !j.summary.state.is_terminal()).collect();
+        match (live.as_slice(), by_name.as_slice()) {
+            ([one], _) | ([], [one]) => Ok(*one),
+            ([], []) if by_prefix.len() > 1 => {
+                Err(format!("{query:?} matches {} job ids; give more of the id", by_prefix.len()))
+            }
+            ([], []) => Err(format!("no job has the id or name {query:?}")),
+            ([], many) | (many, _) => Err(format!(
+                "{query:?} names {} jobs ({}); use the job id",
+                many.len(),
+                many.iter()
+                    .map(|(c, j)| format!("{} on {c}", j.summary.jid))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,5 +346,26 @@ mod tests {
             outcome: Ok(ClusterSnapshot::default()),
         });
         assert_eq!(fleet.revision, 0);
+    }
+
+    #[test]
+    fn jobs_resolve_by_id_prefix_or_live_name() {
+        let mut fleet = fleet();
+        let mut old = summary("aaaa1111", JobState::Finished);
+        old.name = "orders".into();
+        let mut live = summary("aaaa2222", JobState::Running);
+        live.name = "orders".into();
+        let jobs = vec![old, live, summary("bbbb3333", JobState::Running)];
+        let snapshot = ClusterSnapshot { overview: ClusterOverview::default(), jobs };
+        fleet.apply(PollReport { cluster: "a".into(), at_ms: 1, outcome: Ok(snapshot) });
+        assert_eq!(fleet.resolve_job("aaaa1111").unwrap().1.summary.jid, "aaaa1111");
+        assert_eq!(fleet.resolve_job("bbbb").unwrap().1.summary.jid, "bbbb3333");
+        assert_eq!(
+            fleet.resolve_job("orders").unwrap().1.summary.jid,
+            "aaaa2222",
+            "the live one wins"
+        );
+        assert!(fleet.resolve_job("aaaa").unwrap_err().contains("2 job ids"));
+        assert!(fleet.resolve_job("nothing").unwrap_err().contains("no job"));
     }
 }

@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod flink;
 pub mod insight;
 pub mod monitor;
+pub mod ops;
 pub mod paths;
 pub mod poller;
 pub mod sandbox;

@@ -8,6 +8,7 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use flinkdeck::cli::{Cli, Command, SandboxAction, table};
 use flinkdeck::config::{Config, GatewayConfig};
 use flinkdeck::fleet::{Fleet, now_ms};
+use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
 use flinkdeck::store::{self, Store};
@@ -116,6 +117,19 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
                 Ok(())
             }
         },
+        Some(
+            command @ (Command::Submit { .. }
+            | Command::Savepoint { .. }
+            | Command::Stop { .. }
+            | Command::Cancel { .. }
+            | Command::Restart { .. }
+            | Command::Adopt { .. }
+            | Command::Resume { .. }
+            | Command::History { .. }),
+        ) => {
+            let config = load_config(&cli, &paths)?;
+            flinkdeck::cli::ops::run(command, &config, &paths.database_file()).await
+        }
         Some(Command::Paths) => {
             println!(
                 "config file  {}",
@@ -131,9 +145,18 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
     }
 }
 
+/// Starts (or finds) the sandbox and keeps launch specs for its sample jobs, so they can be
+/// restarted from the console like any job flinkdeck launched.
 async fn sandbox_up(paths: &Paths) -> Result<SandboxState> {
     let options = SandboxOptions::demo(paths.sandbox_dir(), paths.cache_dir.clone());
-    sandbox::up(&options).await.wrap_err("starting the sandbox")
+    let state = sandbox::up(&options).await.wrap_err("starting the sandbox")?;
+    let store = Store::open(&paths.database_file())?;
+    for (cluster, name, jid, program) in state.sample_programs(&options) {
+        if store.spec_for_job(&cluster, &jid)?.is_none() {
+            store.insert_spec(&name, &cluster, &Program::Jar(program), Some(&jid))?;
+        }
+    }
+    Ok(state)
 }
 
 fn print_sandbox(state: &SandboxState, up: bool) {

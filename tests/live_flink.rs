@@ -34,6 +34,7 @@ fn sandbox() -> &'static SandboxState {
             cache_dir,
             flink_version: sandbox::DEFAULT_FLINK_VERSION.into(),
             clusters: vec!["live-a".into(), "live-b".into()],
+            slots: 4,
             jobs: vec![
                 job("live-a", "orders", &[]),
                 job("live-a", "payments", &[]),
@@ -41,27 +42,33 @@ fn sandbox() -> &'static SandboxState {
                 job("live-b", FATAL_JOB, &["--fail-every-seconds", "2", "--restart-attempts", "0"]),
             ],
         };
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        sandbox::down(&root);
-        let state = runtime
-            .block_on(sandbox::up(&options))
-            .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
-        sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
-        let (_, _, fatal) =
-            state.jobs.iter().find(|(_, name, _)| name == FATAL_JOB).unwrap().clone();
-        let client = state.clusters[1].client();
-        let deadline = Instant::now() + Duration::from_secs(90);
-        runtime.block_on(async {
-            loop {
-                let jobs = client.jobs_overview().await.expect("live-b answers").jobs;
-                if jobs.iter().any(|j| j.jid == fatal && j.state == JobState::Failed) {
-                    break;
+        // Its own thread and runtime: the first caller may be inside a test's runtime.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            sandbox::down(&root);
+            let state = runtime
+                .block_on(sandbox::up(&options))
+                .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
+            sandbox::stop_when_process_exits(&root, std::process::id())
+                .expect("the sandbox watchdog");
+            let (_, _, fatal) =
+                state.jobs.iter().find(|(_, name, _)| name == FATAL_JOB).unwrap().clone();
+            let client = state.clusters[1].client();
+            let deadline = Instant::now() + Duration::from_secs(90);
+            runtime.block_on(async {
+                loop {
+                    let jobs = client.jobs_overview().await.expect("live-b answers").jobs;
+                    if jobs.iter().any(|j| j.jid == fatal && j.state == JobState::Failed) {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "the fatal sample job never failed");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-                assert!(Instant::now() < deadline, "the fatal sample job never failed");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        });
-        state
+            });
+            state
+        })
+        .join()
+        .unwrap()
     })
 }
 

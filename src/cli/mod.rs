@@ -1,5 +1,6 @@
 //! The command line: global flags, subcommands, and the printed reports.
 
+pub mod ops;
 pub mod table;
 
 use std::path::PathBuf;
@@ -13,7 +14,8 @@ pub struct Cli {
     /// Read this config file instead of <config dir>/config.toml (it is not created).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// A cluster as [NAME=]URL; repeat for several. Replaces the configured clusters.
+    /// A cluster as [NAME=]URL, or the name of a configured one; repeat for several.
+    /// Replaces the configured clusters.
     #[arg(long = "cluster", global = true, value_name = "[NAME=]URL")]
     pub clusters: Vec<String>,
     /// The Flink SQL Gateway URL (overrides the config).
@@ -52,6 +54,88 @@ pub enum Command {
     },
     /// Print the config, data and cache paths in use.
     Paths,
+    /// Upload a jar, run it and keep a launch spec so flinkdeck can restart it.
+    /// Prints {"job_id","spec_id"}. Pick the cluster with --cluster NAME.
+    Submit {
+        #[arg(long, value_name = "PATH")]
+        jar: PathBuf,
+        #[arg(long, value_name = "CLASS")]
+        entry_class: Option<String>,
+        #[arg(long, value_name = "N")]
+        parallelism: Option<u32>,
+        /// The launch spec's name (default: the jar's file name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Program arguments, after `--`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Trigger a savepoint of JOB and wait for it.
+    Savepoint {
+        /// A job id, a unique id prefix or a unique job name.
+        job: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop JOB with a savepoint.
+    Stop {
+        job: String,
+        /// Emit MAX_WATERMARK first (end of stream).
+        #[arg(long)]
+        drain: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel JOB (no savepoint).
+    Cancel {
+        job: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop JOB with a savepoint and resubmit it from that savepoint; waits until it runs.
+    Restart {
+        job: String,
+        /// For a FAILED or CANCELED job: restore from its latest completed checkpoint.
+        #[arg(long)]
+        from_checkpoint: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep a launch spec for a running job flinkdeck did not start, so it can restart it.
+    Adopt {
+        job: String,
+        /// The uploaded jar to run it from (default: the one in /jars whose entry class matches).
+        #[arg(long, value_name = "ID")]
+        jar_id: Option<String>,
+        /// A local copy of the jar, uploaded again if the cluster loses it.
+        #[arg(long, value_name = "PATH")]
+        jar: Option<PathBuf>,
+        #[arg(long, value_name = "CLASS")]
+        entry_class: Option<String>,
+        #[arg(long, value_name = "N")]
+        parallelism: Option<u32>,
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Resume restarts that were interrupted (a crash, a lost network, a refused resubmit).
+    Resume {
+        /// Only list them.
+        #[arg(long)]
+        list: bool,
+        /// Mark this operation as not to be resumed.
+        #[arg(long, value_name = "OPERATION")]
+        abandon: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The operations journal, newest first (all jobs, or one).
+    History {
+        job: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

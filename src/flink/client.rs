@@ -27,13 +27,16 @@ pub enum FlinkError {
     Request(String),
     #[error("client setup: {0}")]
     Setup(String),
+    /// An asynchronous operation (savepoint, stop) answered that it failed.
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// The JobManager REST API of one cluster. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct FlinkClient {
-    http: reqwest::Client,
-    base: Url,
+    pub(super) http: reqwest::Client,
+    pub(super) base: Url,
     timeout: Duration,
 }
 
@@ -152,7 +155,10 @@ impl FlinkClient {
         decode(path, &body)
     }
 
-    async fn execute(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, FlinkError> {
+    pub(super) async fn execute(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Vec<u8>, FlinkError> {
         let response = request.send().await.map_err(|e| self.classify(e))?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| self.classify(e))?;
@@ -174,7 +180,7 @@ impl FlinkClient {
     }
 }
 
-fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, FlinkError> {
+pub(super) fn decode<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, FlinkError> {
     serde_json::from_slice(body).map_err(|e| FlinkError::Decode {
         path: path.split('?').next().unwrap_or(path).to_string(),
         message: format!("{e} (body starts {:?})", snippet(body)),
@@ -205,6 +211,18 @@ pub struct JarRunRequest {
     pub savepoint_path: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub allow_non_restored_state: bool,
+    /// Pins the new job's id, which makes a resubmission idempotent: Flink refuses a
+    /// second job with the same id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// Flink 2.x's name of the restore mode (`CLAIM`, `NO_CLAIM`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_mode: Option<String>,
+    /// Flink 1.x's name of the same setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_mode: Option<String>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub flink_configuration: std::collections::BTreeMap<String, String>,
 }
 
 fn sensitive(mut value: HeaderValue) -> HeaderValue {
@@ -213,7 +231,7 @@ fn sensitive(mut value: HeaderValue) -> HeaderValue {
 }
 
 /// Job ids are hex, but a path segment from elsewhere must not escape its place.
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
@@ -250,7 +268,8 @@ pub fn error_message(status: StatusCode, body: &[u8]) -> String {
                 let trimmed = e.trim_start_matches("<Exception on server side:").trim();
                 root_cause_line(trimmed).map(str::to_string)
             });
-            let first = errors.first().and_then(|e| e.lines().next()).map(str::to_string);
+            // Newer versions put a whole stack trace in errors[0]: its deepest cause says why.
+            let first = errors.first().and_then(|e| root_cause_line(e)).map(str::to_string);
             detail.or(first).unwrap_or_else(|| status.to_string())
         }
         Err(_) => {
@@ -270,6 +289,11 @@ mod tests {
         assert_eq!(
             error_message(StatusCode::INTERNAL_SERVER_ERROR, body),
             "org.B: the real reason"
+        );
+        let body = br#"{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute application.\n\tat x\nCaused by: java.lang.IllegalArgumentException: --rate expects an integer\n\tat y"]}"#;
+        assert_eq!(
+            error_message(StatusCode::BAD_REQUEST, body),
+            "java.lang.IllegalArgumentException: --rate expects an integer"
         );
         let body = br#"{"errors":["Not found: /x"]}"#;
         assert_eq!(error_message(StatusCode::NOT_FOUND, body), "Not found: /x");

@@ -2,5 +2,6 @@
 
 pub mod client;
 pub mod model;
+pub mod operations;
 
 pub use client::{FlinkClient, FlinkError, JarRunRequest};

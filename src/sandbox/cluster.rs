@@ -11,8 +11,6 @@ use super::SandboxError;
 use crate::config::parse_cluster_flag;
 use crate::flink::FlinkClient;
 
-pub const SLOTS: u32 = 4;
-
 /// A sandbox cluster as recorded in the sandbox's state file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterSpec {
@@ -20,6 +18,7 @@ pub struct ClusterSpec {
     pub rest_port: u16,
     pub rpc_port: u16,
     pub dir: PathBuf,
+    pub slots: u32,
 }
 
 impl ClusterSpec {
@@ -82,11 +81,12 @@ web.tmpdir: {dir}/web
 web.upload.dir: {dir}/web/upload
 execution.checkpointing.dir: file://{dir}/checkpoints
 execution.checkpointing.savepoint-dir: file://{dir}/savepoints
+execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
 ",
         name = spec.name,
         rpc = spec.rpc_port,
         rest = spec.rest_port,
-        slots = SLOTS,
+        slots = spec.slots,
     )
 }
 
@@ -161,7 +161,7 @@ pub async fn wait_ready(spec: &ClusterSpec, timeout: Duration) -> Result<(), San
     let started = Instant::now();
     loop {
         if let Ok(overview) = client.overview().await
-            && overview.slots_total >= SLOTS
+            && overview.slots_total >= spec.slots
         {
             return Ok(());
         }

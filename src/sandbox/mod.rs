@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Auth, ClusterConfig, ClusterKind};
 use crate::flink::{FlinkError, JarRunRequest};
+use crate::ops::model::JarProgram;
 pub use cluster::ClusterSpec;
 
 pub const DEFAULT_FLINK_VERSION: &str = "2.3.0";
@@ -44,6 +45,8 @@ pub struct SandboxOptions {
     pub cache_dir: PathBuf,
     pub flink_version: String,
     pub clusters: Vec<String>,
+    /// Task slots per cluster.
+    pub slots: u32,
     pub jobs: Vec<SampleJob>,
 }
 
@@ -65,6 +68,7 @@ impl SandboxOptions {
             cache_dir,
             flink_version: DEFAULT_FLINK_VERSION.into(),
             clusters: vec!["sandbox-a".into(), "sandbox-b".into()],
+            slots: 4,
             jobs: vec![
                 job("sandbox-a", "orders-enrichment", &[]),
                 job(
@@ -119,6 +123,27 @@ impl SandboxState {
             .collect()
     }
 
+    /// The sample jobs as launch specs (cluster, name, job id, program), so flinkdeck can
+    /// restart them; the jar is uploaded again from the sandbox's copy when needed.
+    pub fn sample_programs(
+        &self,
+        options: &SandboxOptions,
+    ) -> Vec<(String, String, String, JarProgram)> {
+        self.jobs
+            .iter()
+            .filter_map(|(cluster, name, jid)| {
+                let job = options.jobs.iter().find(|j| &j.cluster == cluster && &j.name == name)?;
+                let program = JarProgram {
+                    jar_path: Some(self.jar.clone()),
+                    entry_class: Some(provision::SAMPLE_JOB_CLASS.into()),
+                    args: job.args.clone(),
+                    ..JarProgram::default()
+                };
+                Some((cluster.clone(), name.clone(), jid.clone(), program))
+            })
+            .collect()
+    }
+
     /// Whether every cluster answers its REST API now.
     pub async fn all_up(&self) -> bool {
         for cluster in &self.clusters {
@@ -158,6 +183,7 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
             rest_port: cluster::free_port()?,
             rpc_port: cluster::free_port()?,
             dir: options.root.join(name),
+            slots: options.slots,
         });
     }
     let mut state = SandboxState {

@@ -33,4 +33,34 @@ pub const MIGRATIONS: &[&str] = &[
         at_ms INTEGER NOT NULL
     );
     CREATE INDEX job_transitions_by_job ON job_transitions (cluster, jid, at_ms);",
+    // 2: launch specs (how to resubmit a job) and the operations journal.
+    "CREATE TABLE launch_specs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        cluster TEXT NOT NULL,
+        program_json TEXT NOT NULL,
+        job_id TEXT,
+        last_savepoint TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );
+    CREATE INDEX launch_specs_by_job ON launch_specs (cluster, job_id);
+    CREATE TABLE operations (
+        id INTEGER PRIMARY KEY,
+        started_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        os_user TEXT NOT NULL,
+        cluster TEXT NOT NULL,
+        job_id TEXT,
+        spec_id INTEGER REFERENCES launch_specs (id),
+        action TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        trigger_id TEXT,
+        savepoint TEXT,
+        new_job_id TEXT,
+        error TEXT
+    );
+    CREATE INDEX operations_by_job ON operations (cluster, job_id);
+    CREATE INDEX operations_by_phase ON operations (phase);",
 ];

@@ -5,6 +5,7 @@
 //! when the state differs from what the file holds, so two processes never record it twice.
 
 mod migrations;
+mod operations;
 pub mod service;
 
 use std::collections::HashMap;
@@ -28,6 +29,8 @@ pub enum StoreError {
         "database schema version {found} is newer than this flinkdeck knows ({known}); upgrade flinkdeck"
     )]
     TooNew { found: i64, known: i64 },
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
 }
 
 /// One state change of one job.

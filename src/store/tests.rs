@@ -157,3 +157,52 @@ async fn the_service_answers_reads_after_the_writes_queued_before_them() {
     assert_eq!(states, vec!["RUNNING", "FAILED"]);
     assert!(service.transitions("a", "unknown").await.is_empty());
 }
+
+mod journal {
+    use super::*;
+    use crate::ops::model::{JarProgram, OpKind, Phase, Program};
+
+    #[test]
+    fn specs_round_trip_and_follow_their_job() {
+        let store = Store::open_in_memory().unwrap();
+        let program = Program::Jar(JarProgram {
+            jar_id: Some("x.jar".into()),
+            args: vec!["--a".into()],
+            ..Default::default()
+        });
+        let mut spec = store.insert_spec("orders", "prod", &program, Some("j1")).unwrap();
+        assert_eq!(store.spec_for_job("prod", "j1").unwrap().unwrap(), spec);
+        spec.job_id = Some("j2".into());
+        spec.last_savepoint = Some("file:/sp/1".into());
+        store.update_spec(&spec).unwrap();
+        assert!(store.spec_for_job("prod", "j1").unwrap().is_none());
+        assert_eq!(
+            store.spec(spec.id).unwrap().unwrap().last_savepoint.as_deref(),
+            Some("file:/sp/1")
+        );
+    }
+
+    #[test]
+    fn only_unfinished_restarts_with_something_to_resume_are_offered() {
+        let store = Store::open_in_memory().unwrap();
+        let begin = |kind| {
+            store.begin_operation("prod", Some("j1"), None, kind, serde_json::json!({})).unwrap()
+        };
+        let cut_off = begin(OpKind::Restart);
+        let mut refused = begin(OpKind::Restart);
+        refused.phase = Phase::Failed;
+        refused.savepoint = Some("file:/sp".into());
+        store.save_operation(&mut refused).unwrap();
+        let mut stop_failed = begin(OpKind::Restart);
+        stop_failed.phase = Phase::Failed;
+        store.save_operation(&mut stop_failed).unwrap();
+        let mut done = begin(OpKind::Restart);
+        done.phase = Phase::Succeeded;
+        store.save_operation(&mut done).unwrap();
+        let _cancel = begin(OpKind::Cancel);
+        let ids: Vec<i64> = store.resumable_restarts().unwrap().iter().map(|o| o.id).collect();
+        assert_eq!(ids, vec![cut_off.id, refused.id]);
+        assert_eq!(store.history(Some("j1"), 10).unwrap().len(), 5);
+        assert_eq!(store.history(None, 2).unwrap()[0].kind, OpKind::Cancel, "newest first");
+    }
+}

@@ -1,0 +1,255 @@
+//! The job-operation commands: submit, savepoint, stop, cancel, restart, adopt, resume and
+//! history. Each prints JSON with `--json` and fails (non-zero exit) when the operation does.
+
+use std::path::Path;
+
+use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+use serde_json::json;
+
+use super::Command;
+use crate::config::{ClusterConfig, Config};
+use crate::fleet::Fleet;
+use crate::flink::FlinkClient;
+use crate::monitor;
+use crate::ops::model::{JarProgram, Operation};
+use crate::ops::{Journal, Operator};
+use crate::store::Store;
+
+/// Runs one operation command.
+pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<()> {
+    let journal = || -> Result<Journal> {
+        Ok(Journal::new(Store::open(database).wrap_err("opening the operations journal")?))
+    };
+    match command {
+        Command::Submit { jar, entry_class, parallelism, name, args } => {
+            let [cluster] = config.clusters.as_slice() else {
+                bail!("submit needs exactly one cluster: pick it with --cluster NAME");
+            };
+            let operator = operator(cluster, config, journal()?)?;
+            let program = JarProgram {
+                jar_path: Some(
+                    std::fs::canonicalize(jar)
+                        .wrap_err_with(|| format!("reading {}", jar.display()))?,
+                ),
+                entry_class: entry_class.clone(),
+                parallelism: *parallelism,
+                args: args.clone(),
+                ..JarProgram::default()
+            };
+            let name = name.clone().unwrap_or_else(|| file_stem(jar));
+            let (job_id, spec) = operator.submit(&name, program).await?;
+            println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
+        }
+        Command::Savepoint { job, json } => {
+            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let path = operator.savepoint(&jid).await?;
+            print(*json, json!({ "job_id": jid, "savepoint": path }), &format!("savepoint {path}"));
+        }
+        Command::Stop { job, drain, json } => {
+            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let path = operator.stop(&jid, *drain).await?;
+            print(
+                *json,
+                json!({ "job_id": jid, "savepoint": path }),
+                &format!("stopped {jid}; savepoint {path}"),
+            );
+        }
+        Command::Cancel { job, json } => {
+            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            operator.cancel(&jid).await?;
+            print(*json, json!({ "job_id": jid, "canceled": true }), &format!("canceled {jid}"));
+        }
+        Command::Restart { job, from_checkpoint, json } => {
+            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let outcome = operator.restart(&jid, *from_checkpoint).await?;
+            let text = format!(
+                "{} restarted as {} from {}",
+                outcome.old_job_id, outcome.new_job_id, outcome.savepoint
+            );
+            print(*json, serde_json::to_value(&outcome)?, &text);
+        }
+        Command::Adopt { job, jar_id, jar, entry_class, parallelism, args } => {
+            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let detail = operator.client.job_detail(&jid).await?;
+            let mut program = JarProgram {
+                jar_id: jar_id.clone(),
+                jar_path: jar.as_ref().map(std::fs::canonicalize).transpose()?,
+                entry_class: entry_class.clone(),
+                parallelism: *parallelism,
+                args: args.clone(),
+                ..JarProgram::default()
+            };
+            prefill(&operator.client, &mut program).await?;
+            let spec = operator.adopt(&jid, &detail.name, program).await?;
+            println!("{}", serde_json::to_string_pretty(&spec)?);
+        }
+        Command::Resume { list, abandon, json } => {
+            resume(config, journal()?, *list, *abandon, *json).await?
+        }
+        Command::History { job, json, limit } => {
+            let store = Store::open(database)?;
+            let operations = store.history(job.as_deref(), *limit)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&operations)?);
+            } else {
+                print!("{}", history_table(&operations));
+            }
+        }
+        _ => bail!("not a job operation"),
+    }
+    Ok(())
+}
+
+fn print(as_json: bool, value: serde_json::Value, text: &str) {
+    if as_json {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or("job").to_string()
+}
+
+fn operator(cluster: &ClusterConfig, config: &Config, journal: Journal) -> Result<Operator> {
+    let client = FlinkClient::new(cluster, config.poll.timeout())?;
+    Ok(Operator::new(client, cluster.clone(), journal))
+}
+
+/// Finds JOB on the configured clusters and an operator for its cluster.
+async fn job_operator(
+    query: &str,
+    config: &Config,
+    journal: Journal,
+) -> Result<(Operator, String)> {
+    let mut fleet = Fleet::new(&config.clusters);
+    for report in monitor::poll_all_once(config).await {
+        fleet.apply(report);
+    }
+    let (cluster, job) = fleet.resolve_job(query).map_err(|e| eyre!(e))?;
+    let cluster = config.clusters.iter().find(|c| c.name == cluster).expect("a configured cluster");
+    Ok((operator(cluster, config, journal)?, job.summary.jid.clone()))
+}
+
+/// Fills what the user left out from what the cluster knows: the jar in `/jars` whose
+/// entry class matches (or the only one), and its entry class.
+async fn prefill(client: &FlinkClient, program: &mut JarProgram) -> Result<()> {
+    if program.jar_id.is_some() || program.jar_path.is_some() {
+        return Ok(());
+    }
+    let jars = client.jars().await?.files;
+    let matching: Vec<_> = jars
+        .iter()
+        .filter(|j| match &program.entry_class {
+            Some(class) => j.entry.iter().any(|e| &e.name == class),
+            None => true,
+        })
+        .collect();
+    match matching.as_slice() {
+        [jar] => {
+            program.jar_id = Some(jar.id.clone());
+            if program.entry_class.is_none() {
+                program.entry_class = jar.entry.first().map(|e| e.name.clone());
+            }
+            Ok(())
+        }
+        [] => bail!("no uploaded jar matches; give --jar-id or --jar"),
+        many => bail!(
+            "{} uploaded jars match ({}); give --jar-id or --entry-class",
+            many.len(),
+            many.iter().map(|j| j.id.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+async fn resume(
+    config: &Config,
+    journal: Journal,
+    list: bool,
+    abandon: Option<i64>,
+    as_json: bool,
+) -> Result<()> {
+    let open = journal.with(|s| s.resumable_restarts()).await?;
+    if list {
+        if as_json {
+            println!("{}", serde_json::to_string_pretty(&open)?);
+        } else if open.is_empty() {
+            println!("no interrupted restart");
+        } else {
+            print!("{}", history_table(&open));
+        }
+        return Ok(());
+    }
+    let for_op = |op: &Operation| -> Result<Operator> {
+        let cluster = config.clusters.iter().find(|c| c.name == op.cluster).ok_or_else(|| {
+            eyre!("operation {} is on cluster {}, which is not configured", op.id, op.cluster)
+        })?;
+        operator(cluster, config, journal.clone())
+    };
+    if let Some(id) = abandon {
+        let op = open
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| eyre!("no interrupted restart {id}"))?;
+        for_op(&op)?.abandon(op).await?;
+        println!("operation {id} abandoned");
+        return Ok(());
+    }
+    let mut failed = 0;
+    for op in open {
+        let id = op.id;
+        match for_op(&op)?.resume(op).await {
+            Ok(outcome) => print(
+                as_json,
+                serde_json::to_value(&outcome)?,
+                &format!(
+                    "operation {id}: {} restarted as {}",
+                    outcome.old_job_id, outcome.new_job_id
+                ),
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!("operation {id}: {e}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} restart(s) could not be resumed");
+    }
+    Ok(())
+}
+
+fn history_table(operations: &[Operation]) -> String {
+    let offset = crate::tui::format::local_offset();
+    let rows: Vec<Vec<String>> = operations
+        .iter()
+        .map(|o| {
+            vec![
+                o.id.to_string(),
+                crate::tui::format::timestamp(o.started_ms, offset),
+                o.os_user.clone(),
+                o.cluster.clone(),
+                o.kind.as_str().into(),
+                o.phase.as_str().into(),
+                o.job_id.clone().unwrap_or_default(),
+                o.new_job_id.clone().unwrap_or_default(),
+                o.savepoint.clone().or(o.error.clone()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    super::table::render(
+        &[
+            "ID",
+            "STARTED",
+            "USER",
+            "CLUSTER",
+            "ACTION",
+            "PHASE",
+            "JOB",
+            "NEW JOB",
+            "SAVEPOINT / ERROR",
+        ],
+        &rows,
+    )
+}

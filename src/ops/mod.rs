@@ -1,0 +1,372 @@
+//! Job operations (UI-free): savepoint, stop, cancel, restart, submit and adopt, every one
+//! journalled in SQLite before it is sent and after it answered.
+
+pub mod model;
+mod restart;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::config::ClusterConfig;
+use crate::flink::model::JobState;
+use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
+use crate::store::{Store, StoreError};
+use model::{JarProgram, LaunchSpec, OpKind, Operation, Phase, Program};
+pub use restart::RestartOutcome;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("cluster {0} is read-only: no job action is allowed")]
+    ReadOnly(String),
+    #[error("flinkdeck has no launch spec for job {0}: adopt it first (`flinkdeck adopt {0}`)")]
+    NoSpec(String),
+    #[error("{0}")]
+    Flink(#[from] FlinkError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The journal: one SQLite connection shared by an operator's tasks; calls are short.
+#[derive(Clone)]
+pub struct Journal(Arc<Mutex<Store>>);
+
+impl Journal {
+    pub fn new(store: Store) -> Self {
+        Self(Arc::new(Mutex::new(store)))
+    }
+
+    /// Runs `f` on the store off the async threads.
+    pub async fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let store = self.0.clone();
+        tokio::task::spawn_blocking(move || f(&store.lock().unwrap_or_else(|p| p.into_inner())))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("journal task: {e}")))?
+    }
+
+    pub async fn save(&self, op: &Operation) -> Result<(), StoreError> {
+        let mut copy = op.clone();
+        self.with(move |s| s.save_operation(&mut copy)).await
+    }
+}
+
+/// How long operations wait on Flink.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub savepoint: Duration,
+    pub job_start: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { savepoint: Duration::from_secs(300), job_start: Duration::from_secs(120) }
+    }
+}
+
+/// Told of every journalled step of an operation.
+pub type ProgressFn = Arc<dyn Fn(&Operation) + Send + Sync>;
+
+/// Acts on the jobs of one cluster.
+pub struct Operator {
+    pub client: FlinkClient,
+    pub cluster: ClusterConfig,
+    pub journal: Journal,
+    pub timeouts: Timeouts,
+    /// Called with the operation after every journalled step (the console shows progress).
+    pub progress: Option<ProgressFn>,
+}
+
+impl Operator {
+    pub fn new(client: FlinkClient, cluster: ClusterConfig, journal: Journal) -> Self {
+        Self { client, cluster, journal, timeouts: Timeouts::default(), progress: None }
+    }
+
+    fn ensure_writable(&self) -> Result<(), OpError> {
+        if self.cluster.read_only {
+            Err(OpError::ReadOnly(self.cluster.name.clone()))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn begin(
+        &self,
+        jid: Option<&str>,
+        spec_id: Option<i64>,
+        kind: OpKind,
+        params: serde_json::Value,
+    ) -> Result<Operation, OpError> {
+        let (cluster, jid) = (self.cluster.name.clone(), jid.map(str::to_string));
+        let op = self
+            .journal
+            .with(move |s| s.begin_operation(&cluster, jid.as_deref(), spec_id, kind, params))
+            .await?;
+        self.report(&op);
+        Ok(op)
+    }
+
+    fn report(&self, op: &Operation) {
+        if let Some(progress) = &self.progress {
+            progress(op);
+        }
+    }
+
+    /// Journals a step and tells the progress listener.
+    async fn record(&self, op: &Operation) -> Result<(), OpError> {
+        self.journal.save(op).await?;
+        self.report(op);
+        Ok(())
+    }
+
+    /// Journals the outcome of a one-step operation and passes the result on.
+    async fn finish<T>(
+        &self,
+        mut op: Operation,
+        result: Result<T, FlinkError>,
+    ) -> Result<T, OpError> {
+        match &result {
+            Ok(_) => op.phase = Phase::Succeeded,
+            Err(e) => {
+                op.phase = Phase::Failed;
+                op.error = Some(e.to_string());
+            }
+        }
+        self.record(&op).await?;
+        Ok(result?)
+    }
+
+    async fn spec_for(&self, jid: &str) -> Result<Option<LaunchSpec>, OpError> {
+        let (cluster, jid) = (self.cluster.name.clone(), jid.to_string());
+        Ok(self.journal.with(move |s| s.spec_for_job(&cluster, &jid)).await?)
+    }
+
+    /// Triggers a savepoint and waits for it; returns its path.
+    pub async fn savepoint(&self, jid: &str) -> Result<String, OpError> {
+        self.ensure_writable()?;
+        let spec = self.spec_for(jid).await?;
+        let mut op = self
+            .begin(Some(jid), spec.as_ref().map(|s| s.id), OpKind::Savepoint, serde_json::json!({}))
+            .await?;
+        let result = async {
+            let trigger = self.client.trigger_savepoint(jid, None).await?;
+            self.client.wait_for_savepoint(jid, &trigger, self.timeouts.savepoint).await
+        }
+        .await;
+        if let Ok(path) = &result {
+            op.savepoint = Some(path.clone());
+            self.remember_savepoint(spec, path).await?;
+        }
+        self.finish(op, result).await
+    }
+
+    /// Stops the job with a savepoint (optionally draining it); returns the savepoint path.
+    pub async fn stop(&self, jid: &str, drain: bool) -> Result<String, OpError> {
+        self.ensure_writable()?;
+        let spec = self.spec_for(jid).await?;
+        let params = serde_json::json!({ "drain": drain });
+        let mut op =
+            self.begin(Some(jid), spec.as_ref().map(|s| s.id), OpKind::Stop, params).await?;
+        let result = async {
+            let trigger = self.client.stop_with_savepoint(jid, None, drain).await?;
+            self.client.wait_for_savepoint(jid, &trigger, self.timeouts.savepoint).await
+        }
+        .await;
+        if let Ok(path) = &result {
+            op.savepoint = Some(path.clone());
+            self.remember_savepoint(spec, path).await?;
+        }
+        self.finish(op, result).await
+    }
+
+    async fn remember_savepoint(
+        &self,
+        spec: Option<LaunchSpec>,
+        path: &str,
+    ) -> Result<(), OpError> {
+        if let Some(mut spec) = spec {
+            spec.last_savepoint = Some(path.to_string());
+            self.journal.with(move |s| s.update_spec(&spec)).await?;
+        }
+        Ok(())
+    }
+
+    /// Cancels the job.
+    pub async fn cancel(&self, jid: &str) -> Result<(), OpError> {
+        self.ensure_writable()?;
+        let spec = self.spec_for(jid).await?;
+        let op = self
+            .begin(Some(jid), spec.as_ref().map(|s| s.id), OpKind::Cancel, serde_json::json!({}))
+            .await?;
+        let result = self.client.cancel_job(jid).await;
+        self.finish(op, result).await
+    }
+
+    /// Uploads the jar if needed, runs it and saves a launch spec; returns (job id, spec).
+    pub async fn submit(
+        &self,
+        name: &str,
+        mut program: JarProgram,
+    ) -> Result<(String, LaunchSpec), OpError> {
+        self.ensure_writable()?;
+        let params = serde_json::to_value(&program).unwrap_or_default();
+        let mut op = self.begin(None, None, OpKind::Submit, params).await?;
+        let job_id = new_job_id();
+        op.new_job_id = Some(job_id.clone());
+        self.record(&op).await?;
+        let result = async {
+            let jar_id = self.ensure_jar(&mut program).await?;
+            let request = self.run_request(&program, Some(job_id.clone()), None).await?;
+            self.client.run_jar(&jar_id, &request).await
+        }
+        .await;
+        let started = self.finish(op, result).await?;
+        let (cluster, name, program) =
+            (self.cluster.name.clone(), name.to_string(), Program::Jar(program));
+        let spec = self
+            .journal
+            .with(move |s| s.insert_spec(&name, &cluster, &program, Some(&started)))
+            .await?;
+        Ok((spec.job_id.clone().unwrap_or_default(), spec))
+    }
+
+    /// Makes sure the cluster has the program's jar, uploading the local copy if it lost it;
+    /// returns the jar id.
+    async fn ensure_jar(&self, program: &mut JarProgram) -> Result<String, FlinkError> {
+        if let Some(id) = &program.jar_id {
+            let jars = self.client.jars().await?;
+            if jars.files.iter().any(|f| &f.id == id) {
+                return Ok(id.clone());
+            }
+        }
+        let path = program.jar_path.clone().ok_or_else(|| {
+            FlinkError::Failed(
+                "the cluster no longer has the jar and the launch spec has no local copy".into(),
+            )
+        })?;
+        let id = self.client.upload_jar(&path).await?;
+        program.jar_id = Some(id.clone());
+        Ok(id)
+    }
+
+    /// The run request for `program`, restoring from `savepoint` with the restore-mode field
+    /// the cluster's Flink version understands.
+    async fn run_request(
+        &self,
+        program: &JarProgram,
+        job_id: Option<String>,
+        savepoint: Option<String>,
+    ) -> Result<JarRunRequest, FlinkError> {
+        let mut request = JarRunRequest {
+            entry_class: program.entry_class.clone(),
+            program_args_list: program.args.clone(),
+            parallelism: program.parallelism,
+            allow_non_restored_state: program.allow_non_restored_state,
+            flink_configuration: program.flink_config.clone(),
+            job_id,
+            ..JarRunRequest::default()
+        };
+        if let Some(path) = savepoint {
+            let version = self.client.overview().await?.flink_version;
+            if major_version(&version) >= 2 {
+                request.claim_mode = Some("NO_CLAIM".into());
+            } else {
+                request.restore_mode = Some("NO_CLAIM".into());
+            }
+            request.savepoint_path = Some(path);
+        }
+        Ok(request)
+    }
+
+    /// Records a launch spec for a running job flinkdeck did not launch.
+    pub async fn adopt(
+        &self,
+        jid: &str,
+        name: &str,
+        program: JarProgram,
+    ) -> Result<LaunchSpec, OpError> {
+        let params = serde_json::to_value(&program).unwrap_or_default();
+        let op = self.begin(Some(jid), None, OpKind::Adopt, params).await?;
+        let (cluster, jid_owned, name, prog) =
+            (self.cluster.name.clone(), jid.to_string(), name.to_string(), Program::Jar(program));
+        let spec = self
+            .journal
+            .with(move |s| s.insert_spec(&name, &cluster, &prog, Some(&jid_owned)))
+            .await;
+        let mut op = op;
+        op.spec_id = spec.as_ref().ok().map(|s| s.id);
+        let spec = spec?;
+        self.finish(op, Ok::<_, FlinkError>(spec)).await
+    }
+
+    /// Waits until job `jid` runs with every task running (or fails).
+    async fn wait_running(&self, jid: &str) -> Result<(), FlinkError> {
+        let deadline = tokio::time::Instant::now() + self.timeouts.job_start;
+        loop {
+            let jobs = self.client.jobs_overview().await?.jobs;
+            if let Some(job) = jobs.iter().find(|j| j.jid == jid) {
+                match &job.state {
+                    JobState::Running
+                        if job.tasks.running == job.tasks.total && job.tasks.total > 0 =>
+                    {
+                        return Ok(());
+                    }
+                    state if state.is_terminal() => {
+                        return Err(FlinkError::Failed(format!("the new job {jid} is {state}")));
+                    }
+                    _ => {}
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(FlinkError::Timeout(self.timeouts.job_start));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The major version of a "2.3.0"-style version string (0 if unreadable).
+pub fn major_version(version: &str) -> u32 {
+    version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
+}
+
+/// A fresh random job id (32 lowercase hex digits, as Flink's JobID prints).
+pub fn new_job_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::with_capacity(32);
+    for salt in 0..2u64 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
+        out.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_look_like_flinks_and_differ() {
+        let (a, b) = (new_job_id(), new_job_id());
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn versions_choose_the_restore_field() {
+        assert_eq!(major_version("2.3.0"), 2);
+        assert_eq!(major_version("1.20.3"), 1);
+        assert_eq!(major_version("weird"), 0);
+    }
+}

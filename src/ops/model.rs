@@ -1,0 +1,165 @@
+//! What the operations journal stores: launch specs (how to resubmit a job) and operations
+//! (every mutation, written before it is sent and after it answered).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The program a launch spec starts. Tagged, so the SQL kind (a script run through the SQL
+/// Gateway) joins as another variant without touching stored jar specs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Program {
+    Jar(JarProgram),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JarProgram {
+    /// The id of the jar in the cluster's `/jars` (lost when the JobManager restarts).
+    pub jar_id: Option<String>,
+    /// A local copy to upload again when the cluster no longer has `jar_id`.
+    pub jar_path: Option<PathBuf>,
+    pub entry_class: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub parallelism: Option<u32>,
+    #[serde(default)]
+    pub flink_config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub allow_non_restored_state: bool,
+}
+
+/// How flinkdeck resubmits a job it launched or adopted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LaunchSpec {
+    pub id: i64,
+    pub name: String,
+    pub cluster: String,
+    pub program: Program,
+    /// The job this spec currently runs as.
+    pub job_id: Option<String>,
+    /// The newest savepoint or checkpoint the job was (or will be) restored from.
+    pub last_savepoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpKind {
+    Savepoint,
+    Stop,
+    Cancel,
+    Restart,
+    Submit,
+    Adopt,
+}
+
+impl OpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::Savepoint => "savepoint",
+            OpKind::Stop => "stop",
+            OpKind::Cancel => "cancel",
+            OpKind::Restart => "restart",
+            OpKind::Submit => "submit",
+            OpKind::Adopt => "adopt",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            OpKind::Savepoint,
+            OpKind::Stop,
+            OpKind::Cancel,
+            OpKind::Restart,
+            OpKind::Submit,
+            OpKind::Adopt,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// Where an operation stands. A restart walks Intent → Stopping → Stopped → Resubmitting →
+/// Succeeded; each phase is journalled before the request that leaves it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Intent,
+    Stopping,
+    Stopped,
+    Resubmitting,
+    Succeeded,
+    Failed,
+    /// The user chose not to resume an interrupted restart.
+    Abandoned,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Intent => "intent",
+            Phase::Stopping => "stopping",
+            Phase::Stopped => "stopped",
+            Phase::Resubmitting => "resubmitting",
+            Phase::Succeeded => "succeeded",
+            Phase::Failed => "failed",
+            Phase::Abandoned => "abandoned",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Phase::Intent,
+            Phase::Stopping,
+            Phase::Stopped,
+            Phase::Resubmitting,
+            Phase::Succeeded,
+            Phase::Failed,
+            Phase::Abandoned,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Phase::Succeeded | Phase::Failed | Phase::Abandoned)
+    }
+}
+
+/// One journalled mutation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operation {
+    pub id: i64,
+    pub started_ms: i64,
+    pub updated_ms: i64,
+    pub os_user: String,
+    pub cluster: String,
+    pub job_id: Option<String>,
+    pub spec_id: Option<i64>,
+    pub kind: OpKind,
+    pub params: serde_json::Value,
+    pub phase: Phase,
+    pub trigger_id: Option<String>,
+    pub savepoint: Option<String>,
+    pub new_job_id: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Operation {
+    /// A restart that did not finish and still has something to resume from: it was cut off
+    /// mid-way, or its resubmission was refused after the savepoint was taken.
+    pub fn is_resumable(&self) -> bool {
+        self.kind == OpKind::Restart
+            && match self.phase {
+                Phase::Succeeded | Phase::Abandoned => false,
+                Phase::Failed => self.savepoint.is_some(),
+                _ => true,
+            }
+    }
+}
+
+/// The OS user, for the journal's "who".
+pub fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}

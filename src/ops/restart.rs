@@ -1,0 +1,215 @@
+//! Restart: stop with a savepoint, then resubmit the launch spec from it. A journalled state
+//! machine, so a restart cut off at any point resumes from its last recorded phase and never
+//! submits twice: the new job's id is chosen and journalled before the submission, and Flink
+//! refuses a second job with that id.
+
+use serde::Serialize;
+
+use super::model::{LaunchSpec, OpKind, Operation, Phase, Program};
+use super::{OpError, Operator, new_job_id};
+use crate::flink::FlinkError;
+
+/// What `flinkdeck restart --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestartOutcome {
+    pub old_job_id: String,
+    pub new_job_id: String,
+    pub savepoint: String,
+}
+
+impl Operator {
+    /// Restarts `jid`: from a fresh savepoint, or with `from_checkpoint` (for a FAILED or
+    /// CANCELED job) from its latest completed checkpoint.
+    pub async fn restart(
+        &self,
+        jid: &str,
+        from_checkpoint: bool,
+    ) -> Result<RestartOutcome, OpError> {
+        let mut op = self.begin_restart(jid, from_checkpoint).await?;
+        while !self.step(&mut op).await? {}
+        self.outcome(&op)
+    }
+
+    /// Journals the intent of a restart (nothing is sent yet).
+    pub async fn begin_restart(
+        &self,
+        jid: &str,
+        from_checkpoint: bool,
+    ) -> Result<Operation, OpError> {
+        self.ensure_writable()?;
+        let spec = self.spec_for(jid).await?.ok_or_else(|| OpError::NoSpec(jid.to_string()))?;
+        let params = serde_json::json!({ "from_checkpoint": from_checkpoint, "drain": false });
+        self.begin(Some(jid), Some(spec.id), OpKind::Restart, params).await
+    }
+
+    /// Resumes an interrupted restart from its last journalled phase.
+    pub async fn resume(&self, mut op: Operation) -> Result<RestartOutcome, OpError> {
+        self.ensure_writable()?;
+        if !op.is_resumable() {
+            return Err(OpError::Invalid(format!("operation {} cannot be resumed", op.id)));
+        }
+        if op.phase == Phase::Failed {
+            // A refused resubmission: try the resubmission again, with the same job id.
+            op.phase = if op.new_job_id.is_some() { Phase::Resubmitting } else { Phase::Stopped };
+            op.error = None;
+        }
+        while !self.step(&mut op).await? {}
+        self.outcome(&op)
+    }
+
+    /// Marks an interrupted restart as not to be resumed.
+    pub async fn abandon(&self, mut op: Operation) -> Result<(), OpError> {
+        op.phase = Phase::Abandoned;
+        self.record(&op).await
+    }
+
+    fn outcome(&self, op: &Operation) -> Result<RestartOutcome, OpError> {
+        if op.phase != Phase::Succeeded {
+            return Err(OpError::Invalid(
+                op.error.clone().unwrap_or_else(|| "the restart failed".into()),
+            ));
+        }
+        Ok(RestartOutcome {
+            old_job_id: op.job_id.clone().unwrap_or_default(),
+            new_job_id: op.new_job_id.clone().unwrap_or_default(),
+            savepoint: op.savepoint.clone().unwrap_or_default(),
+        })
+    }
+
+    /// Advances the restart by one phase and journals it; returns true once it is finished
+    /// (succeeded or failed). Public so tests can stop between phases, as a crash would.
+    pub async fn step(&self, op: &mut Operation) -> Result<bool, OpError> {
+        let result = self.advance(op).await;
+        if let Err(error) = &result {
+            op.phase = Phase::Failed;
+            op.error = Some(error.to_string());
+        }
+        self.record(op).await?;
+        Ok(op.phase.is_finished())
+    }
+
+    async fn advance(&self, op: &mut Operation) -> Result<(), FlinkError> {
+        let old = op.job_id.clone().unwrap_or_default();
+        match op.phase {
+            Phase::Intent => {
+                let from_checkpoint = op.params["from_checkpoint"].as_bool().unwrap_or(false);
+                let state = self.client.job_detail_state(&old).await?;
+                if from_checkpoint || state.is_terminal() {
+                    // Nothing to stop (or a crash came after the stop): restore from what
+                    // the job left behind.
+                    op.savepoint = Some(self.latest_restore_point(&old, from_checkpoint).await?);
+                    op.phase = Phase::Stopped;
+                } else {
+                    op.trigger_id = Some(self.client.stop_with_savepoint(&old, None, false).await?);
+                    op.phase = Phase::Stopping;
+                }
+            }
+            Phase::Stopping => {
+                let trigger = op.trigger_id.clone().unwrap_or_default();
+                let path = match self
+                    .client
+                    .wait_for_savepoint(&old, &trigger, self.timeouts.savepoint)
+                    .await
+                {
+                    Ok(path) => path,
+                    // The JobManager forgets triggers after a while; the job's savepoint
+                    // history still has it once the job has stopped.
+                    Err(FlinkError::Http { status: 404, .. }) => {
+                        self.latest_restore_point(&old, false).await?
+                    }
+                    Err(e) => return Err(e),
+                };
+                op.savepoint = Some(path);
+                op.phase = Phase::Stopped;
+            }
+            Phase::Stopped => {
+                op.new_job_id = Some(new_job_id());
+                op.phase = Phase::Resubmitting;
+            }
+            Phase::Resubmitting => {
+                let new = op.new_job_id.clone().unwrap_or_default();
+                if !self.job_exists(&new).await? {
+                    self.resubmit(op, &new).await?;
+                }
+                self.wait_running(&new).await?;
+                let spec_id = op.spec_id.unwrap_or_default();
+                let (new_id, savepoint) = (new.clone(), op.savepoint.clone());
+                self.journal
+                    .with(move |s| {
+                        if let Some(mut spec) = s.spec(spec_id)? {
+                            spec.job_id = Some(new_id);
+                            spec.last_savepoint = savepoint;
+                            s.update_spec(&spec)?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map_err(|e| FlinkError::Failed(e.to_string()))?;
+                op.phase = Phase::Succeeded;
+            }
+            Phase::Succeeded | Phase::Failed | Phase::Abandoned => {}
+        }
+        Ok(())
+    }
+
+    async fn resubmit(&self, op: &Operation, new: &str) -> Result<(), FlinkError> {
+        let spec_id = op.spec_id.unwrap_or_default();
+        let spec: LaunchSpec = self
+            .journal
+            .with(move |s| s.spec(spec_id))
+            .await
+            .map_err(|e| FlinkError::Failed(e.to_string()))?
+            .ok_or_else(|| FlinkError::Failed(format!("launch spec {spec_id} is gone")))?;
+        let Program::Jar(mut program) = spec.program.clone();
+        let jar_id = self.ensure_jar(&mut program).await?;
+        if program.jar_id != spec_jar_id(&spec) {
+            let mut updated = spec.clone();
+            updated.program = Program::Jar(program.clone());
+            self.journal
+                .with(move |s| s.update_spec(&updated))
+                .await
+                .map_err(|e| FlinkError::Failed(e.to_string()))?;
+        }
+        let request =
+            self.run_request(&program, Some(new.to_string()), op.savepoint.clone()).await?;
+        self.client.run_jar(&jar_id, &request).await.map(|_| ())
+    }
+
+    async fn job_exists(&self, jid: &str) -> Result<bool, FlinkError> {
+        match self.client.job_detail_state(jid).await {
+            Ok(_) => Ok(true),
+            Err(FlinkError::Http { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The latest savepoint (or, with `checkpoint_ok`, the latest completed checkpoint) of
+    /// a job, whichever is newer.
+    async fn latest_restore_point(
+        &self,
+        jid: &str,
+        checkpoint_ok: bool,
+    ) -> Result<String, FlinkError> {
+        let stats = self.client.job_checkpoints(jid).await?;
+        let mut candidates = vec![stats.latest.savepoint];
+        if checkpoint_ok {
+            candidates.push(stats.latest.completed);
+        }
+        candidates
+            .into_iter()
+            .flatten()
+            .filter(|c| c.external_path.is_some())
+            .max_by_key(|c| c.latest_ack_timestamp)
+            .and_then(|c| c.external_path)
+            .ok_or_else(|| {
+                FlinkError::Failed(format!(
+                    "job {jid} has no retained savepoint or checkpoint to restore from"
+                ))
+            })
+    }
+}
+
+fn spec_jar_id(spec: &LaunchSpec) -> Option<String> {
+    let Program::Jar(program) = &spec.program;
+    program.jar_id.clone()
+}

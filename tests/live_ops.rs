@@ -1,0 +1,315 @@
+//! Job operations against a real Flink 2.3 cluster (one sandbox shared by this binary):
+//! submit, savepoint, restart from a savepoint (the new job restores it), restart of a failed
+//! job from a checkpoint, interrupted restarts resumed without duplicates, a refused resubmit,
+//! read-only refusal, and the CLI end to end.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use flinkdeck::config::parse_cluster_flag;
+use flinkdeck::flink::FlinkClient;
+use flinkdeck::flink::model::JobState;
+use flinkdeck::ops::model::{JarProgram, OpKind, Phase};
+use flinkdeck::ops::{Journal, OpError, Operator};
+use flinkdeck::paths::Paths;
+use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
+use flinkdeck::store::Store;
+
+fn sandbox() -> &'static SandboxState {
+    static SANDBOX: OnceLock<SandboxState> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ops-sandbox");
+        let options = SandboxOptions {
+            root: root.clone(),
+            cache_dir: Paths::resolve(None).expect("a cache dir").cache_dir,
+            flink_version: sandbox::DEFAULT_FLINK_VERSION.into(),
+            clusters: vec!["ops".into()],
+            slots: 12,
+            jobs: Vec::new(),
+        };
+        sandbox::down(&root);
+        // Its own thread and runtime: the first caller may be inside a test's runtime.
+        let state = std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(sandbox::up(&options))
+        })
+        .join()
+        .unwrap()
+        .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
+        sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
+        state
+    })
+}
+
+struct Bench {
+    operator: Operator,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn bench(read_only: bool) -> Bench {
+    let state = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.sqlite3");
+    let mut cluster = parse_cluster_flag(&format!("ops={}", state.clusters[0].url())).unwrap();
+    cluster.read_only = read_only;
+    let client = FlinkClient::new(&cluster, Duration::from_secs(10)).unwrap();
+    let operator = Operator::new(client, cluster, Journal::new(Store::open(&db).unwrap()));
+    Bench { operator, db, _dir: dir }
+}
+
+fn program(name: &str, extra: &[&str]) -> JarProgram {
+    let mut args: Vec<String> =
+        ["--name", name, "--rate", "20"].iter().map(|s| s.to_string()).collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    JarProgram {
+        jar_path: Some(sandbox().jar.clone()),
+        entry_class: Some("flinkdeck.sample.SampleJob".into()),
+        args,
+        ..JarProgram::default()
+    }
+}
+
+async fn wait_for(client: &FlinkClient, jid: &str, wanted: JobState) {
+    for _ in 0..600 {
+        if client.job_detail_state(jid).await.ok() == Some(wanted.clone()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {jid} never reached {wanted}");
+}
+
+/// Waits until the job has completed a checkpoint (so it has state worth restoring).
+async fn wait_checkpointed(client: &FlinkClient, jid: &str) {
+    for _ in 0..300 {
+        if client.job_checkpoints(jid).await.is_ok_and(|c| c.counts.completed > 0) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {jid} never completed a checkpoint");
+}
+
+async fn restored_from(client: &FlinkClient, jid: &str) -> Option<String> {
+    for _ in 0..100 {
+        if let Some(path) = client
+            .job_checkpoints(jid)
+            .await
+            .ok()
+            .and_then(|c| c.latest.restored)
+            .and_then(|r| r.external_path)
+        {
+            return Some(path);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+async fn running_named(client: &FlinkClient, name: &str) -> usize {
+    let jobs = client.jobs_overview().await.unwrap().jobs;
+    jobs.iter().filter(|j| j.name == name && !j.state.is_terminal()).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_savepoint_and_restart_restore_state() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    let (jid, spec) = b.operator.submit("restart-me", program("restart-me", &[])).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    let savepoint = b.operator.savepoint(&jid).await.unwrap();
+    assert!(savepoint.contains("savepoint"), "{savepoint}");
+
+    let outcome = b.operator.restart(&jid, false).await.unwrap();
+    assert_eq!(outcome.old_job_id, jid);
+    assert_ne!(outcome.new_job_id, jid);
+    assert_eq!(
+        restored_from(client, &outcome.new_job_id).await.as_deref(),
+        Some(outcome.savepoint.as_str())
+    );
+    assert_eq!(client.job_detail_state(&jid).await.unwrap(), JobState::Finished);
+    assert_eq!(running_named(client, "restart-me").await, 1);
+
+    let store = Store::open(&b.db).unwrap();
+    let spec = store.spec(spec.id).unwrap().unwrap();
+    assert_eq!(spec.job_id.as_deref(), Some(outcome.new_job_id.as_str()));
+    let history = store.history(Some(&outcome.new_job_id), 10).unwrap();
+    assert_eq!(history[0].kind, OpKind::Restart);
+    assert_eq!(history[0].phase, Phase::Succeeded);
+    assert_eq!(history[0].savepoint.as_deref(), Some(outcome.savepoint.as_str()));
+    b.operator.cancel(&outcome.new_job_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_cut_off_after_the_stop_is_resumed_once() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    let (jid, _) =
+        b.operator.submit("crash-after-stop", program("crash-after-stop", &[])).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    let mut op = b.operator.begin_restart(&jid, false).await.unwrap();
+    b.operator.step(&mut op).await.unwrap(); // stop sent
+    b.operator.step(&mut op).await.unwrap(); // savepoint taken
+    assert_eq!(op.phase, Phase::Stopped);
+    drop(op); // the process dies here
+
+    let store = Store::open(&b.db).unwrap();
+    let open = store.resumable_restarts().unwrap();
+    assert_eq!(open.len(), 1, "found at the next start");
+    let outcome = b.operator.resume(open.into_iter().next().unwrap()).await.unwrap();
+    assert_eq!(
+        restored_from(client, &outcome.new_job_id).await.as_deref(),
+        Some(outcome.savepoint.as_str())
+    );
+    assert_eq!(running_named(client, "crash-after-stop").await, 1);
+    assert!(store.resumable_restarts().unwrap().is_empty());
+    b.operator.cancel(&outcome.new_job_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_cut_off_after_the_resubmit_was_sent_never_submits_twice() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    let (jid, _) =
+        b.operator.submit("crash-after-submit", program("crash-after-submit", &[])).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    let mut op = b.operator.begin_restart(&jid, false).await.unwrap();
+    for _ in 0..3 {
+        b.operator.step(&mut op).await.unwrap();
+    }
+    assert_eq!(op.phase, Phase::Resubmitting);
+    // The submission went out, then the process died before journalling the answer.
+    let jar = client.upload_jar(&sandbox().jar).await.unwrap();
+    let request = flinkdeck::flink::JarRunRequest {
+        entry_class: Some("flinkdeck.sample.SampleJob".into()),
+        program_args_list: program("crash-after-submit", &[]).args,
+        savepoint_path: op.savepoint.clone(),
+        job_id: op.new_job_id.clone(),
+        claim_mode: Some("NO_CLAIM".into()),
+        ..Default::default()
+    };
+    client.run_jar(&jar, &request).await.unwrap();
+
+    let open = Store::open(&b.db).unwrap().resumable_restarts().unwrap();
+    let outcome = b.operator.resume(open.into_iter().next().unwrap()).await.unwrap();
+    assert_eq!(Some(outcome.new_job_id.clone()), op.new_job_id);
+    assert_eq!(running_named(client, "crash-after-submit").await, 1, "no duplicate job");
+    b.operator.cancel(&outcome.new_job_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_resubmit_keeps_the_savepoint_and_can_be_resumed() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    let (jid, spec) = b.operator.submit("refused", program("refused", &[])).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    // Break the spec: the resubmission will be refused (bad program argument).
+    let store = Store::open(&b.db).unwrap();
+    let mut broken = store.spec(spec.id).unwrap().unwrap();
+    let flinkdeck::ops::model::Program::Jar(good) = broken.program.clone();
+    let mut bad = good.clone();
+    bad.args.push("--rate=not-a-number".into());
+    broken.program = flinkdeck::ops::model::Program::Jar(bad);
+    store.update_spec(&broken).unwrap();
+
+    let error = b.operator.restart(&jid, false).await.unwrap_err();
+    assert!(error.to_string().contains("--rate expects an integer"), "{error}");
+    let open = store.resumable_restarts().unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(open[0].savepoint.is_some(), "the savepoint survives the refusal");
+
+    broken.program = flinkdeck::ops::model::Program::Jar(good);
+    store.update_spec(&broken).unwrap();
+    let outcome = b.operator.resume(open.into_iter().next().unwrap()).await.unwrap();
+    assert_eq!(
+        restored_from(client, &outcome.new_job_id).await.as_deref(),
+        Some(outcome.savepoint.as_str())
+    );
+    assert_eq!(running_named(client, "refused").await, 1);
+    b.operator.cancel(&outcome.new_job_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_restarts_from_its_latest_checkpoint() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    let fatal =
+        program("fails-then-restarts", &["--fail-every-seconds", "4", "--restart-attempts", "0"]);
+    let (jid, _) = b.operator.submit("fails-then-restarts", fatal).await.unwrap();
+    wait_for(client, &jid, JobState::Failed).await;
+    let outcome = b.operator.restart(&jid, true).await.unwrap();
+    let restored = restored_from(client, &outcome.new_job_id).await.expect("restored");
+    assert_eq!(restored, outcome.savepoint);
+    assert!(restored.contains("chk-"), "a checkpoint, not a savepoint: {restored}");
+    let _ = b.operator.cancel(&outcome.new_job_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_and_journals_nothing() {
+    let b = bench(true);
+    let jid = "0123456789abcdef0123456789abcdef";
+    for result in [
+        b.operator.restart(jid, false).await.map(|_| ()),
+        b.operator.cancel(jid).await,
+        b.operator.stop(jid, false).await.map(|_| ()),
+        b.operator.savepoint(jid).await.map(|_| ()),
+    ] {
+        assert!(matches!(result, Err(OpError::ReadOnly(_))), "{result:?}");
+    }
+    assert!(Store::open(&b.db).unwrap().history(None, 10).unwrap().is_empty());
+}
+
+#[test]
+fn cli_submit_restart_and_history() {
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"))
+            .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
+            .env("FLINKDECK_DATA_DIR", dirs.path().join("data"))
+            .arg("--cluster")
+            .arg(format!("ops={}", state.clusters[0].url()))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let jar = state.jar.display().to_string();
+    let submitted: serde_json::Value = serde_json::from_str(&run(&[
+        "submit",
+        "--jar",
+        &jar,
+        "--entry-class",
+        "flinkdeck.sample.SampleJob",
+        "--name",
+        "cli-job",
+        "--",
+        "--name",
+        "cli-job",
+    ]))
+    .unwrap();
+    let jid = submitted["job_id"].as_str().unwrap().to_string();
+    assert!(submitted["spec_id"].as_i64().unwrap() > 0);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = state.clusters[0].client();
+    runtime.block_on(wait_for(&client, &jid, JobState::Running));
+    runtime.block_on(wait_checkpointed(&client, &jid));
+
+    let restarted: serde_json::Value =
+        serde_json::from_str(&run(&["restart", "cli-job", "--json"])).unwrap();
+    assert_eq!(restarted["old_job_id"], jid.as_str());
+    let new = restarted["new_job_id"].as_str().unwrap().to_string();
+    assert!(restarted["savepoint"].as_str().unwrap().contains("savepoint"));
+    let history: serde_json::Value =
+        serde_json::from_str(&run(&["history", &new, "--json"])).unwrap();
+    assert_eq!(history[0]["kind"], "restart");
+    assert_eq!(history[0]["phase"], "succeeded");
+    run(&["cancel", &new]);
+    runtime.block_on(wait_for(&client, &new, JobState::Canceled));
+}
