@@ -2,7 +2,8 @@
 
 use crate::flink::model::{CheckpointStats, JobConfig, JobDetail, JobExceptions};
 use crate::flink::{FlinkClient, FlinkError};
-use crate::store::{StoreService, Transition};
+use crate::ops::model::Operation;
+use crate::store::{SharedStore, Transition};
 
 /// One job's vertices, exceptions, checkpoints, configuration and cached state timeline.
 /// Each part fails on its own: a job whose checkpoints cannot be read still shows the rest.
@@ -16,14 +17,16 @@ pub struct JobInsight {
     pub checkpoints: Result<CheckpointStats, FlinkError>,
     pub config: Result<JobConfig, FlinkError>,
     pub timeline: Vec<Transition>,
+    /// flinkdeck's operations on this job (journal), newest first.
+    pub operations: Vec<Operation>,
 }
 
-/// Fetches the four REST views concurrently and the timeline from the cache, if there is one.
+/// Fetches the four REST views concurrently, and the timeline and journal from the store.
 pub async fn fetch(
     client: &FlinkClient,
     cluster: String,
     jid: String,
-    cache: Option<&StoreService>,
+    store: Option<&SharedStore>,
 ) -> JobInsight {
     let (detail, exceptions, checkpoints, config) = tokio::join!(
         client.job_detail(&jid),
@@ -31,9 +34,18 @@ pub async fn fetch(
         client.job_checkpoints(&jid),
         client.job_config(&jid),
     );
-    let timeline = match cache {
-        Some(cache) => cache.transitions(&cluster, &jid).await,
-        None => Vec::new(),
+    let (timeline, operations) = match store {
+        Some(store) => {
+            let (c, j) = (cluster.clone(), jid.clone());
+            store
+                .with(move |s| Ok((s.transitions(&c, &j)?, s.history(Some(&j), 20)?)))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("reading the history of {jid}: {e}");
+                    Default::default()
+                })
+        }
+        None => Default::default(),
     };
     JobInsight {
         cluster,
@@ -44,5 +56,6 @@ pub async fn fetch(
         checkpoints,
         config,
         timeline,
+        operations,
     }
 }

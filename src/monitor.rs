@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::fleet::{PollReport, now_ms};
 use crate::flink::FlinkClient;
 use crate::poller::{Poller, poll_once};
-use crate::store::StoreService;
+use crate::store::StoreWriter;
 
 /// Bounded: reports are small and the console drains them every frame; a full channel makes
 /// pollers wait, which is the back-pressure we want.
@@ -35,7 +35,7 @@ impl Monitor {
     /// Starts a poller per cluster. Reports go to the cache (if any) and then to the receiver.
     pub fn start(
         config: &Config,
-        store: Option<StoreService>,
+        store: Option<StoreWriter>,
     ) -> (Self, mpsc::Receiver<PollReport>) {
         let (inner_tx, mut inner_rx) = mpsc::channel::<PollReport>(REPORT_CHANNEL);
         let (out_tx, out_rx) = mpsc::channel::<PollReport>(REPORT_CHANNEL);

@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flinkdeck::flink::model::JobState;
 use flinkdeck::insight::JobInsight;
 use flinkdeck::tui::app::{App, Effect, Focus, Overlay};
+use flinkdeck::tui::jobops::{JobAction, OpUpdate};
 use flinkdeck::tui::theme::Role;
 
 fn press(app: &mut App, keys: &str) {
@@ -171,6 +172,7 @@ fn enter_opens_the_detail_and_asks_for_its_data() {
             status: 404,
             message: "Not found: /jobs/x/config".into(),
         }),
+        operations: Vec::new(),
         timeline: vec![flinkdeck::store::Transition {
             from_state: None,
             to_state: "RUNNING".into(),
@@ -218,11 +220,98 @@ fn quit_and_help_close() {
 fn a_detail_that_cannot_be_fetched_says_why() {
     let mut app = sample_app();
     key(&mut app, KeyCode::Enter);
-    let Some(Effect::FetchInsight { cluster, jid }) = app.take_effects().pop() else {
-        panic!("no fetch")
-    };
-    app.on_insight_failed(&cluster, &jid, "CA bundle /etc/x.pem: no such file".into());
+    assert!(matches!(app.take_effects().pop(), Some(Effect::FetchInsight { .. })));
+    app.on_effect_failed("CA bundle /etc/x.pem: no such file".into());
     let text = screen(&app, 80, 24);
     assert!(text.contains("Cannot fetch the job's details: CA bundle"), "{text}");
     assert!(!app.detail.as_ref().unwrap().loading);
+}
+
+fn first_job_in_state(app: &mut App, state: JobState) {
+    for _ in 0..app.jobs.rows().len() {
+        if app.jobs.selected_job(&app.fleet).unwrap().1.summary.state == state {
+            return;
+        }
+        press(app, "j");
+    }
+    panic!("no {state} job");
+}
+
+#[test]
+fn restart_asks_first_and_then_operates() {
+    let mut app = sample_app();
+    first_job_in_state(&mut app, JobState::Running);
+    let jid = app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid.clone();
+    press(&mut app, "R");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Restart") && text.contains("resubmitted from that savepoint"), "{text}");
+    assert!(app.take_effects().is_empty(), "nothing happens before the answer");
+    press(&mut app, "y");
+    assert_eq!(
+        app.take_effects(),
+        vec![Effect::Operate {
+            cluster: "prod-a".into(),
+            jid,
+            action: JobAction::Restart { from_checkpoint: false }
+        }]
+    );
+    // Cancelling the question does nothing.
+    press(&mut app, "C");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.take_effects().is_empty());
+}
+
+#[test]
+fn a_failed_job_restarts_from_its_checkpoint() {
+    let mut app = sample_app();
+    first_job_in_state(&mut app, JobState::Failed);
+    press(&mut app, "R");
+    assert!(screen(&app, 80, 24).contains("latest completed checkpoint"));
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        app.take_effects().as_slice(),
+        [Effect::Operate { action: JobAction::Restart { from_checkpoint: true }, .. }]
+    ));
+}
+
+#[test]
+fn read_only_refuses_job_actions() {
+    let mut app = sample_app();
+    app.read_only = true;
+    for keys in ["R", "p", "x", "X", "C"] {
+        press(&mut app, keys);
+        assert!(app.overlay.is_none());
+        assert!(app.take_effects().is_empty());
+        assert!(app.status.as_ref().unwrap().text.contains("read-only"));
+    }
+}
+
+#[test]
+fn interrupted_restarts_are_offered_one_by_one() {
+    let mut app = sample_app();
+    let op = |id: i64| flinkdeck::ops::model::Operation {
+        id,
+        started_ms: NOW_MS,
+        updated_ms: NOW_MS,
+        os_user: "ops".into(),
+        cluster: "prod-a".into(),
+        job_id: Some(format!("job{id}")),
+        spec_id: Some(1),
+        kind: flinkdeck::ops::model::OpKind::Restart,
+        params: serde_json::json!({}),
+        phase: flinkdeck::ops::model::Phase::Stopped,
+        trigger_id: None,
+        savepoint: Some("file:/sp/savepoint-1".into()),
+        new_job_id: None,
+        error: None,
+    };
+    app.on_op_update(OpUpdate::Interrupted(vec![op(7), op(8)]));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("job7") && text.contains("file:/sp/savepoint-1"), "{text}");
+    press(&mut app, "y");
+    assert_eq!(app.take_effects(), vec![Effect::Resume(7)]);
+    assert!(screen(&app, 80, 24).contains("job8"));
+    press(&mut app, "n");
+    assert_eq!(app.take_effects(), vec![Effect::Abandon(8)]);
+    assert!(app.overlay.is_none());
 }

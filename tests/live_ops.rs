@@ -11,9 +11,10 @@ use flinkdeck::config::parse_cluster_flag;
 use flinkdeck::flink::FlinkClient;
 use flinkdeck::flink::model::JobState;
 use flinkdeck::ops::model::{JarProgram, OpKind, Phase};
-use flinkdeck::ops::{Journal, OpError, Operator};
+use flinkdeck::ops::{OpError, Operator};
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
+use flinkdeck::store::SharedStore;
 use flinkdeck::store::Store;
 
 fn sandbox() -> &'static SandboxState {
@@ -54,7 +55,7 @@ fn bench(read_only: bool) -> Bench {
     let mut cluster = parse_cluster_flag(&format!("ops={}", state.clusters[0].url())).unwrap();
     cluster.read_only = read_only;
     let client = FlinkClient::new(&cluster, Duration::from_secs(10)).unwrap();
-    let operator = Operator::new(client, cluster, Journal::new(Store::open(&db).unwrap()));
+    let operator = Operator::new(client, cluster, SharedStore::new(Store::open(&db).unwrap()));
     Bench { operator, db, _dir: dir }
 }
 

@@ -11,14 +11,15 @@ use crate::config::{ClusterConfig, Config};
 use crate::fleet::Fleet;
 use crate::flink::FlinkClient;
 use crate::monitor;
+use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Operation};
-use crate::ops::{Journal, Operator};
+use crate::store::SharedStore;
 use crate::store::Store;
 
 /// Runs one operation command.
 pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<()> {
-    let journal = || -> Result<Journal> {
-        Ok(Journal::new(Store::open(database).wrap_err("opening the operations journal")?))
+    let journal = || -> Result<SharedStore> {
+        Ok(SharedStore::new(Store::open(database).wrap_err("opening the operations journal")?))
     };
     match command {
         Command::Submit { jar, entry_class, parallelism, name, args } => {
@@ -112,7 +113,7 @@ fn file_stem(path: &Path) -> String {
     path.file_stem().and_then(|s| s.to_str()).unwrap_or("job").to_string()
 }
 
-fn operator(cluster: &ClusterConfig, config: &Config, journal: Journal) -> Result<Operator> {
+fn operator(cluster: &ClusterConfig, config: &Config, journal: SharedStore) -> Result<Operator> {
     let client = FlinkClient::new(cluster, config.poll.timeout())?;
     Ok(Operator::new(client, cluster.clone(), journal))
 }
@@ -121,7 +122,7 @@ fn operator(cluster: &ClusterConfig, config: &Config, journal: Journal) -> Resul
 async fn job_operator(
     query: &str,
     config: &Config,
-    journal: Journal,
+    journal: SharedStore,
 ) -> Result<(Operator, String)> {
     let mut fleet = Fleet::new(&config.clusters);
     for report in monitor::poll_all_once(config).await {
@@ -165,7 +166,7 @@ async fn prefill(client: &FlinkClient, program: &mut JarProgram) -> Result<()> {
 
 async fn resume(
     config: &Config,
-    journal: Journal,
+    journal: SharedStore,
     list: bool,
     abandon: Option<i64>,
     as_json: bool,

@@ -4,13 +4,13 @@
 pub mod model;
 mod restart;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::ClusterConfig;
 use crate::flink::model::JobState;
 use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStore, StoreError};
 use model::{JarProgram, LaunchSpec, OpKind, Operation, Phase, Program};
 pub use restart::RestartOutcome;
 
@@ -26,32 +26,6 @@ pub enum OpError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Invalid(String),
-}
-
-/// The journal: one SQLite connection shared by an operator's tasks; calls are short.
-#[derive(Clone)]
-pub struct Journal(Arc<Mutex<Store>>);
-
-impl Journal {
-    pub fn new(store: Store) -> Self {
-        Self(Arc::new(Mutex::new(store)))
-    }
-
-    /// Runs `f` on the store off the async threads.
-    pub async fn with<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Store) -> Result<R, StoreError> + Send + 'static,
-    ) -> Result<R, StoreError> {
-        let store = self.0.clone();
-        tokio::task::spawn_blocking(move || f(&store.lock().unwrap_or_else(|p| p.into_inner())))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("journal task: {e}")))?
-    }
-
-    pub async fn save(&self, op: &Operation) -> Result<(), StoreError> {
-        let mut copy = op.clone();
-        self.with(move |s| s.save_operation(&mut copy)).await
-    }
 }
 
 /// How long operations wait on Flink.
@@ -74,14 +48,14 @@ pub type ProgressFn = Arc<dyn Fn(&Operation) + Send + Sync>;
 pub struct Operator {
     pub client: FlinkClient,
     pub cluster: ClusterConfig,
-    pub journal: Journal,
+    pub journal: SharedStore,
     pub timeouts: Timeouts,
     /// Called with the operation after every journalled step (the console shows progress).
     pub progress: Option<ProgressFn>,
 }
 
 impl Operator {
-    pub fn new(client: FlinkClient, cluster: ClusterConfig, journal: Journal) -> Self {
+    pub fn new(client: FlinkClient, cluster: ClusterConfig, journal: SharedStore) -> Self {
         Self { client, cluster, journal, timeouts: Timeouts::default(), progress: None }
     }
 
@@ -117,7 +91,8 @@ impl Operator {
 
     /// Journals a step and tells the progress listener.
     async fn record(&self, op: &Operation) -> Result<(), OpError> {
-        self.journal.save(op).await?;
+        let mut copy = op.clone();
+        self.journal.with(move |s| s.save_operation(&mut copy)).await?;
         self.report(op);
         Ok(())
     }

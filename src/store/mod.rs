@@ -6,7 +6,8 @@
 
 mod migrations;
 mod operations;
-pub mod service;
+mod shared;
+pub mod writer;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,7 +18,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::fleet::{Fleet, Health, Job, PollReport};
 use crate::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
 
-pub use service::StoreService;
+pub use shared::SharedStore;
+pub use writer::StoreWriter;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

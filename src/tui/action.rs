@@ -27,12 +27,22 @@ pub enum Action {
     StateFilterNext,
     NextSection,
     PrevSection,
+    Savepoint,
+    Stop,
+    StopDrain,
+    CancelJob,
+    Restart,
 }
 
 impl Action {
     /// Every action, in the order help and the palette list them.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 27] = [
         Action::Open,
+        Action::Restart,
+        Action::Savepoint,
+        Action::Stop,
+        Action::StopDrain,
+        Action::CancelJob,
         Action::Back,
         Action::Filter,
         Action::ClearFilter,
@@ -81,6 +91,11 @@ impl Action {
             Action::StateFilterNext => "state-filter-next",
             Action::NextSection => "next-section",
             Action::PrevSection => "prev-section",
+            Action::Savepoint => "savepoint",
+            Action::Stop => "stop",
+            Action::StopDrain => "stop-drain",
+            Action::CancelJob => "cancel-job",
+            Action::Restart => "restart",
         }
     }
 
@@ -109,6 +124,13 @@ impl Action {
             Action::StateFilterNext => "cycle state filter: all, running, needs attention, ended",
             Action::NextSection => "jump to the next section",
             Action::PrevSection => "jump to the previous section",
+            Action::Savepoint => "trigger a savepoint of the job",
+            Action::Stop => "stop the job with a savepoint",
+            Action::StopDrain => "stop the job with a savepoint, draining it first",
+            Action::CancelJob => "cancel the job (no savepoint)",
+            Action::Restart => {
+                "restart: savepoint, stop, resubmit (failed job: from its checkpoint)"
+            }
         }
     }
 
@@ -122,8 +144,8 @@ impl Action {
             Action::Back => "back",
             Action::SortNext => "sort",
             Action::StateFilterNext => "state",
-            Action::FocusNext => "pane",
             Action::NextSection => "section",
+            Action::Restart => "restart",
             Action::Quit => "quit",
             _ => return None,
         })

@@ -8,9 +8,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKi
 use ratatui::layout::Rect;
 
 use super::action::Action;
+use super::jobops::JobAction;
 use super::keymap::{Context, Keymap};
 use super::layout::Areas;
 use super::panes::clusters::ClusterList;
+use super::panes::confirm::Confirm;
 use super::panes::detail::DetailView;
 use super::panes::help::Help;
 use super::panes::jobs::JobList;
@@ -23,7 +25,19 @@ use crate::insight::JobInsight;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Refresh,
-    FetchInsight { cluster: String, jid: String },
+    FetchInsight {
+        cluster: String,
+        jid: String,
+    },
+    Operate {
+        cluster: String,
+        jid: String,
+        action: JobAction,
+    },
+    /// Resume an interrupted restart (by operation id).
+    Resume(i64),
+    /// Mark an interrupted restart as not to be resumed.
+    Abandon(i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +50,7 @@ pub enum Focus {
 pub enum Overlay {
     Help(Help),
     Palette(Palette),
+    Confirm(Confirm),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +76,9 @@ pub struct App {
     /// The terminal's size, for page sizes and mouse hits.
     pub viewport: Rect,
     pub should_quit: bool,
-    effects: Vec<Effect>,
+    pub(super) effects: Vec<Effect>,
+    /// Interrupted restarts still to ask about.
+    pub(super) pending_resumes: Vec<crate::ops::model::Operation>,
 }
 
 impl App {
@@ -89,6 +106,7 @@ impl App {
             viewport: Rect::new(0, 0, 80, 24),
             should_quit: false,
             effects: Vec::new(),
+            pending_resumes: Vec::new(),
         };
         app.jobs.sync(&app.fleet, now_ms);
         app
@@ -169,13 +187,14 @@ impl App {
         }
     }
 
-    /// The detail of `jid` cannot be fetched at all (its cluster has no usable client).
-    pub fn on_insight_failed(&mut self, cluster: &str, jid: &str, reason: String) {
-        if let Some(detail) = self.detail.as_mut().filter(|d| d.cluster == cluster && d.jid == jid)
-        {
+    /// An effect could not even start (no usable client, no journal): say why, and stop a
+    /// detail view from waiting for data that will not come.
+    pub fn on_effect_failed(&mut self, message: String) {
+        if let Some(detail) = self.detail.as_mut().filter(|d| d.loading && d.insight.is_none()) {
             detail.loading = false;
-            detail.error = Some(reason);
+            detail.error = Some(message.clone());
         }
+        self.say_error(message);
     }
 
     pub fn on_mouse(&mut self, event: MouseEvent) {
@@ -201,6 +220,7 @@ impl App {
                     _ => {}
                 },
                 Overlay::Palette(palette) => self.palette_key(key, palette),
+                Overlay::Confirm(confirm) => self.confirm_key(key, confirm),
             }
             return;
         }
@@ -233,6 +253,23 @@ impl App {
             _ => return,
         }
         self.resync_jobs();
+    }
+
+    fn confirm_key(&mut self, key: KeyEvent, confirm: Confirm) {
+        let chosen = match key.code {
+            KeyCode::Char('y') | KeyCode::Enter => Some(confirm.on_yes.clone()),
+            KeyCode::Char('n') => confirm.on_no.clone(),
+            // Esc closes: for a resume question, it asks again at the next start.
+            KeyCode::Esc => return,
+            _ => {
+                self.overlay = Some(Overlay::Confirm(confirm));
+                return;
+            }
+        };
+        self.effects.extend(chosen);
+        if matches!(confirm.on_yes, Effect::Resume(_)) {
+            self.next_resume_question();
+        }
     }
 
     fn palette_key(&mut self, key: KeyEvent, mut palette: Palette) {
@@ -296,11 +333,11 @@ impl App {
         self.say(format!("theme {}", theme.name));
     }
 
-    fn say(&mut self, text: String) {
+    pub(super) fn say(&mut self, text: String) {
         self.status = Some(StatusMessage { text, is_error: false });
     }
 
-    fn say_error(&mut self, text: String) {
+    pub(super) fn say_error(&mut self, text: String) {
         self.status = Some(StatusMessage { text, is_error: true });
     }
 
@@ -356,6 +393,11 @@ impl App {
                 self.resync_jobs();
             }
             Action::Back => self.detail = None,
+            Action::Savepoint
+            | Action::Stop
+            | Action::StopDrain
+            | Action::CancelJob
+            | Action::Restart => self.job_action(action),
             _ => self.navigate(action),
         }
     }

@@ -40,6 +40,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     match &app.overlay {
         Some(Overlay::Help(help)) => help.render(&app.keymap, theme, area, buf),
         Some(Overlay::Palette(palette)) => palette.render(theme, area, buf),
+        Some(Overlay::Confirm(confirm)) => confirm.render(theme, area, buf),
         None => {}
     }
 }
@@ -93,8 +94,7 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
         else {
             continue;
         };
-        let global_hint =
-            is_global_hint(action) && !(action == Action::FocusNext && app.detail.is_some());
+        let global_hint = is_global_hint(action);
         if !app.keymap.keys_for(context, action).is_empty() || global_hint {
             spans.push(Span::styled(format!(" {key}"), theme.style(Role::Key)));
             spans.push(Span::styled(format!(" {label} "), theme.style(Role::Muted)));
@@ -104,5 +104,5 @@ fn footer(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn is_global_hint(action: Action) -> bool {
-    matches!(action, Action::Help | Action::Palette | Action::Quit | Action::FocusNext)
+    matches!(action, Action::Help | Action::Palette | Action::Quit)
 }

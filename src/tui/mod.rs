@@ -4,7 +4,9 @@
 pub mod action;
 pub mod app;
 pub mod draw;
+pub mod effects;
 pub mod format;
+pub mod jobops;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
@@ -20,10 +22,12 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::fleet::{Fleet, now_ms};
-use crate::insight::{self, JobInsight};
+use crate::insight::JobInsight;
 use crate::monitor::Monitor;
-use crate::store::StoreService;
-use app::{App, Effect};
+use crate::store::{SharedStore, Store, StoreWriter};
+use app::App;
+use effects::{Effects, OpsContext};
+use jobops::OpUpdate;
 use keymap::Keymap;
 use theme::Theme;
 
@@ -61,10 +65,25 @@ pub async fn run(console: Console) -> Result<()> {
     let mut app = App::new(console.cached, themes, keymap, now_ms(), format::local_offset());
     app.read_only = console.read_only;
 
-    let store = StoreService::spawn(console.database.clone());
-    let (monitor, mut reports) = Monitor::start(&console.config, Some(store.clone()));
-    let clients = crate::monitor::clients(&console.config);
+    let writer = StoreWriter::spawn(console.database.clone());
+    let (monitor, mut reports) = Monitor::start(&console.config, Some(writer));
     let (insight_tx, mut insights) = mpsc::channel::<JobInsight>(16);
+    let (update_tx, mut updates) = mpsc::unbounded_channel::<OpUpdate>();
+    let store = match Store::open(&console.database) {
+        Ok(store) => Some(SharedStore::new(store)),
+        Err(e) => {
+            tracing::warn!("journal unavailable: {e}");
+            None
+        }
+    };
+    let ops = OpsContext {
+        clients: crate::monitor::clients(&console.config),
+        config: console.config.clone(),
+        store,
+        updates: update_tx,
+    };
+    let effects = Effects { ops, monitor, insights: insight_tx };
+    effects.check_interrupted();
 
     let mut terminal = ratatui::init();
     let mouse = console.config.ui.mouse;
@@ -97,24 +116,12 @@ pub async fn run(console: Console) -> Result<()> {
                     app.on_reports(batch);
                 }
                 Some(insight) = insights.recv() => app.on_insight(insight),
+                Some(update) = updates.recv() => app.on_op_update(update),
                 _ = tick.tick() => app.on_tick(now_ms()),
             }
             for effect in app.take_effects() {
-                match effect {
-                    Effect::Refresh => monitor.refresh_all(),
-                    Effect::FetchInsight { cluster, jid } => {
-                        match clients.iter().find(|(n, _)| *n == cluster).map(|(_, c)| c.clone()) {
-                            Some(Ok(client)) => {
-                                let (tx, cache) = (insight_tx.clone(), store.clone());
-                                tokio::spawn(async move {
-                                    let insight = insight::fetch(&client, cluster, jid, Some(&cache)).await;
-                                    let _ = tx.send(insight).await;
-                                });
-                            }
-                            Some(Err(error)) => app.on_insight_failed(&cluster, &jid, error.to_string()),
-                            None => app.on_insight_failed(&cluster, &jid, "no such cluster".into()),
-                        }
-                    }
+                if let Err(message) = effects.run(effect) {
+                    app.on_effect_failed(message);
                 }
             }
             if app.should_quit {

@@ -11,6 +11,7 @@ use super::{RenderContext, pane_block};
 use crate::flink::FlinkError;
 use crate::flink::model::{CheckpointInfo, JobState};
 use crate::insight::JobInsight;
+use crate::ops::model::Phase;
 use crate::tui::format;
 use crate::tui::theme::{Role, Theme};
 
@@ -304,6 +305,37 @@ fn document(
             ),
             Span::styled(" → ", theme.style(Role::Muted)),
             Span::styled(t.to_state.clone(), theme.style(Role::for_job(&to))),
+        ]));
+    }
+    section(&mut lines, "Operations (flinkdeck journal)");
+    if insight.operations.is_empty() {
+        lines.push(Line::styled("  none", theme.style(Role::Muted)));
+    }
+    for op in &insight.operations {
+        let role = match op.phase {
+            Phase::Succeeded => Role::Ok,
+            Phase::Failed => Role::Error,
+            _ => Role::Warning,
+        };
+        let mut detail = Vec::new();
+        if let Some(new) = &op.new_job_id {
+            detail.push(format!("new job {new}"));
+        }
+        if let Some(savepoint) = &op.savepoint {
+            detail.push(savepoint.clone());
+        }
+        if let Some(error) = &op.error {
+            detail.push(error.clone());
+        }
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} ", format::timestamp(op.started_ms, offset)),
+                theme.style(Role::Muted),
+            ),
+            Span::styled(format!("{:<10}", op.kind.as_str()), theme.style(Role::Text)),
+            Span::styled(format!("{:<13}", op.phase.as_str()), theme.style(role)),
+            Span::styled(format!("{} ", op.os_user), theme.style(Role::Muted)),
+            Span::styled(detail.join(" · "), theme.style(Role::Text)),
         ]));
     }
     (lines, sections)

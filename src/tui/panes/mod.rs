@@ -1,6 +1,7 @@
 //! The console's panes. Each owns its state and draws itself from it; none does I/O.
 
 pub mod clusters;
+pub mod confirm;
 pub mod detail;
 pub mod help;
 pub mod jobs;

@@ -1,27 +1,25 @@
-//! The store's thread: the one connection that records polls and answers the console's
-//! reads, fed by a channel so no async task or the UI loop ever waits on SQLite.
+//! The cache writer: one thread with its own connection that records polls, fed by a
+//! channel so no poller or the UI loop ever waits on SQLite. Reads go through
+//! [`super::SharedStore`].
 
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use tokio::sync::oneshot;
-
-use super::{Store, Transition};
+use super::Store;
 use crate::fleet::PollReport;
 
 enum Command {
     RecordPoll(Box<PollReport>),
-    Transitions { cluster: String, jid: String, reply: oneshot::Sender<Vec<Transition>> },
     Flush(mpsc::Sender<()>),
 }
 
-/// A handle to the store thread; dropping every handle ends the thread after it drains.
+/// A handle to the writer thread; dropping every handle ends the thread after it drains.
 #[derive(Clone)]
-pub struct StoreService {
+pub struct StoreWriter {
     tx: mpsc::Sender<Command>,
 }
 
-impl StoreService {
+impl StoreWriter {
     /// Starts the thread on the database at `path`; failures are logged, never fatal.
     pub fn spawn(path: PathBuf) -> Self {
         let (tx, rx) = mpsc::channel::<Command>();
@@ -41,13 +39,9 @@ impl StoreService {
                 let mut batch = Vec::new();
                 while let Ok(first) = rx.recv() {
                     let mut flushes = Vec::new();
-                    let mut reads = Vec::new();
                     for command in std::iter::once(first).chain(rx.try_iter()) {
                         match command {
                             Command::RecordPoll(report) => batch.push(*report),
-                            Command::Transitions { cluster, jid, reply } => {
-                                reads.push((cluster, jid, reply))
-                            }
                             Command::Flush(done) => flushes.push(done),
                         }
                     }
@@ -57,14 +51,6 @@ impl StoreService {
                         tracing::warn!(reports = batch.len(), "cache write failed: {e}");
                     }
                     batch.clear();
-                    // Reads are answered after the writes that queued with them.
-                    for (cluster, jid, reply) in reads {
-                        let timeline = store.transitions(&cluster, &jid).unwrap_or_else(|e| {
-                            tracing::warn!("reading the timeline of {jid}: {e}");
-                            Vec::new()
-                        });
-                        let _ = reply.send(timeline);
-                    }
                     for done in flushes {
                         let _ = done.send(());
                     }
@@ -76,16 +62,6 @@ impl StoreService {
 
     pub fn record_poll(&self, report: PollReport) {
         let _ = self.tx.send(Command::RecordPoll(Box::new(report)));
-    }
-
-    /// The cached state timeline of one job (empty when the cache is unavailable).
-    pub async fn transitions(&self, cluster: &str, jid: &str) -> Vec<Transition> {
-        let (reply, answer) = oneshot::channel();
-        let command = Command::Transitions { cluster: cluster.into(), jid: jid.into(), reply };
-        if self.tx.send(command).is_err() {
-            return Vec::new();
-        }
-        answer.await.unwrap_or_default()
     }
 
     /// Blocks until everything sent before has been written.

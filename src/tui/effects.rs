@@ -1,0 +1,142 @@
+//! Carries out the console's effects: the I/O that `App` asks for, with results sent back
+//! as events (`JobInsight`, `OpUpdate`).
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::app::Effect;
+use super::jobops::{JobAction, OpUpdate};
+use crate::config::Config;
+use crate::flink::{FlinkClient, FlinkError};
+use crate::insight::{self, JobInsight};
+use crate::monitor::Monitor;
+use crate::ops::Operator;
+use crate::store::SharedStore;
+
+pub struct Effects {
+    pub ops: OpsContext,
+    pub monitor: Monitor,
+    pub insights: mpsc::Sender<JobInsight>,
+}
+
+/// What building an operator needs; cloned into background tasks.
+#[derive(Clone)]
+pub struct OpsContext {
+    pub config: Config,
+    pub clients: Vec<(String, Result<FlinkClient, FlinkError>)>,
+    pub store: Option<SharedStore>,
+    pub updates: mpsc::UnboundedSender<OpUpdate>,
+}
+
+impl OpsContext {
+    fn client(&self, cluster: &str) -> Result<FlinkClient, String> {
+        match self.clients.iter().find(|(n, _)| n == cluster) {
+            Some((_, Ok(client))) => Ok(client.clone()),
+            Some((_, Err(error))) => Err(error.to_string()),
+            None => Err(format!("no cluster named {cluster}")),
+        }
+    }
+
+    fn operator(&self, cluster: &str) -> Result<Operator, String> {
+        let store = self
+            .store
+            .clone()
+            .ok_or("the journal (SQLite cache) is unavailable; no job action is possible")?;
+        let config =
+            self.config.clusters.iter().find(|c| c.name == cluster).ok_or("unknown cluster")?;
+        let mut operator = Operator::new(self.client(cluster)?, config.clone(), store);
+        let updates = self.updates.clone();
+        operator.progress = Some(Arc::new(move |op| {
+            let _ = updates.send(OpUpdate::Progress(op.clone()));
+        }));
+        Ok(operator)
+    }
+}
+
+impl Effects {
+    /// Looks for restarts a previous run left unfinished.
+    pub fn check_interrupted(&self) {
+        let (Some(store), updates) = (self.ops.store.clone(), self.ops.updates.clone()) else {
+            return;
+        };
+        tokio::spawn(async move {
+            if let Ok(ops) = store.with(|s| s.resumable_restarts()).await
+                && !ops.is_empty()
+            {
+                let _ = updates.send(OpUpdate::Interrupted(ops));
+            }
+        });
+    }
+
+    /// Runs one effect; `Err` is a message for the status line.
+    pub fn run(&self, effect: Effect) -> Result<(), String> {
+        match effect {
+            Effect::Refresh => self.monitor.refresh_all(),
+            Effect::FetchInsight { cluster, jid } => {
+                let client = self.ops.client(&cluster)?;
+                let (tx, store) = (self.insights.clone(), self.ops.store.clone());
+                tokio::spawn(async move {
+                    let insight = insight::fetch(&client, cluster, jid, store.as_ref()).await;
+                    let _ = tx.send(insight).await;
+                });
+            }
+            Effect::Operate { cluster, jid, action } => {
+                let operator = self.ops.operator(&cluster)?;
+                let updates = self.ops.updates.clone();
+                tokio::spawn(async move {
+                    let label = format!("{} {}", action.verb(), &jid[..jid.len().min(8)]);
+                    let result = match action {
+                        JobAction::Savepoint => {
+                            operator.savepoint(&jid).await.map(|p| format!("savepoint {p}"))
+                        }
+                        JobAction::Stop { drain } => operator
+                            .stop(&jid, drain)
+                            .await
+                            .map(|p| format!("stopped; savepoint {p}")),
+                        JobAction::Cancel => {
+                            operator.cancel(&jid).await.map(|_| "canceled".to_string())
+                        }
+                        JobAction::Restart { from_checkpoint } => {
+                            operator.restart(&jid, from_checkpoint).await.map(|o| {
+                                format!(
+                                    "running again as {} (restored from {})",
+                                    o.new_job_id, o.savepoint
+                                )
+                            })
+                        }
+                    };
+                    let _ = updates
+                        .send(OpUpdate::Done { label, result: result.map_err(|e| e.to_string()) });
+                });
+            }
+            Effect::Resume(id) | Effect::Abandon(id) => {
+                let resume = matches!(effect, Effect::Resume(_));
+                let store = self.ops.store.clone().ok_or("the journal is unavailable")?;
+                let this = self.ops.clone();
+                tokio::spawn(async move {
+                    let label =
+                        format!("{} of operation {id}", if resume { "resume" } else { "abandon" });
+                    let result = async {
+                        let op = store
+                            .with(move |s| s.operation(id))
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("gone")?;
+                        let operator = this.operator(&op.cluster)?;
+                        if resume {
+                            let o = operator.resume(op).await.map_err(|e| e.to_string())?;
+                            Ok(format!("{} running again as {}", o.old_job_id, o.new_job_id))
+                        } else {
+                            operator.abandon(op).await.map_err(|e| e.to_string())?;
+                            Ok("marked as not to be resumed".to_string())
+                        }
+                    }
+                    .await;
+                    let _ = this.updates.send(OpUpdate::Done { label, result });
+                });
+            }
+        }
+        Ok(())
+    }
+}
