@@ -161,5 +161,15 @@ impl Operation {
 
 /// The OS user, for the journal's "who".
 pub fn os_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            // Service shells and tmux sessions may lack $USER; ask the system.
+            let out = std::process::Command::new("id").arg("-un").output().ok()?;
+            let name = String::from_utf8(out.stdout).ok()?.trim().to_string();
+            (!name.is_empty()).then_some(name)
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
