@@ -19,27 +19,34 @@ use flinkdeck::store::Store;
 
 fn sandbox() -> &'static SandboxState {
     static SANDBOX: OnceLock<SandboxState> = OnceLock::new();
-    SANDBOX.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ops-sandbox");
-        let options = SandboxOptions {
-            root: root.clone(),
-            cache_dir: Paths::resolve(None).expect("a cache dir").cache_dir,
-            flink_version: sandbox::DEFAULT_FLINK_VERSION.into(),
-            clusters: vec!["ops".into()],
-            slots: 12,
-            jobs: Vec::new(),
-        };
-        sandbox::down(&root);
-        // Its own thread and runtime: the first caller may be inside a test's runtime.
-        let state = std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().unwrap().block_on(sandbox::up(&options))
-        })
-        .join()
-        .unwrap()
-        .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
-        sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
-        state
+    SANDBOX.get_or_init(|| start_sandbox("ops-sandbox", sandbox::DEFAULT_FLINK_VERSION))
+}
+
+fn sandbox_1_20() -> &'static SandboxState {
+    static SANDBOX: OnceLock<SandboxState> = OnceLock::new();
+    SANDBOX.get_or_init(|| start_sandbox("ops-sandbox-1.20", sandbox::FLINK_1_VERSION))
+}
+
+fn start_sandbox(dir: &str, version: &str) -> SandboxState {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    let options = SandboxOptions {
+        root: root.clone(),
+        cache_dir: Paths::resolve(None).expect("a cache dir").cache_dir,
+        flink_version: version.into(),
+        clusters: vec!["ops".into()],
+        slots: 12,
+        jobs: Vec::new(),
+    };
+    sandbox::down(&root);
+    // Its own thread and runtime: the first caller may be inside a test's runtime.
+    let state = std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(sandbox::up(&options))
     })
+    .join()
+    .unwrap()
+    .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
+    sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
+    state
 }
 
 struct Bench {
@@ -49,7 +56,10 @@ struct Bench {
 }
 
 fn bench(read_only: bool) -> Bench {
-    let state = sandbox();
+    bench_on(sandbox(), read_only)
+}
+
+fn bench_on(state: &SandboxState, read_only: bool) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("journal.sqlite3");
     let mut cluster = parse_cluster_flag(&format!("ops={}", state.clusters[0].url())).unwrap();
@@ -60,11 +70,15 @@ fn bench(read_only: bool) -> Bench {
 }
 
 fn program(name: &str, extra: &[&str]) -> JarProgram {
+    program_from(sandbox(), name, extra)
+}
+
+fn program_from(state: &SandboxState, name: &str, extra: &[&str]) -> JarProgram {
     let mut args: Vec<String> =
         ["--name", name, "--rate", "20"].iter().map(|s| s.to_string()).collect();
     args.extend(extra.iter().map(|s| s.to_string()));
     JarProgram {
-        jar_path: Some(sandbox().jar.clone()),
+        jar_path: Some(state.jar.clone()),
         entry_class: Some("flinkdeck.sample.SampleJob".into()),
         args,
         ..JarProgram::default()
@@ -313,4 +327,23 @@ fn cli_submit_restart_and_history() {
     assert_eq!(history[0]["phase"], "succeeded");
     run(&["cancel", &new]);
     runtime.block_on(wait_for(&client, &new, JobState::Canceled));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_on_flink_1_20_restores_from_the_savepoint() {
+    let state = sandbox_1_20();
+    let b = bench_on(state, false);
+    let client = &b.operator.client;
+    assert!(client.overview().await.unwrap().flink_version.starts_with("1.20"));
+    let (jid, _) =
+        b.operator.submit("old-flink", program_from(state, "old-flink", &[])).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    let outcome = b.operator.restart(&jid, false).await.unwrap();
+    assert_eq!(
+        restored_from(client, &outcome.new_job_id).await.as_deref(),
+        Some(outcome.savepoint.as_str())
+    );
+    assert_eq!(running_named(client, "old-flink").await, 1);
+    b.operator.cancel(&outcome.new_job_id).await.unwrap();
 }

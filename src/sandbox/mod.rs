@@ -16,6 +16,8 @@ use crate::ops::model::JarProgram;
 pub use cluster::ClusterSpec;
 
 pub const DEFAULT_FLINK_VERSION: &str = "2.3.0";
+/// The 1.x release the tests run against too (its jars come from an sdist, not a wheel).
+pub const FLINK_1_VERSION: &str = "1.20.3";
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]

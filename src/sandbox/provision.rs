@@ -28,6 +28,25 @@ with zipfile.ZipFile(wheel) as z:
             os.chmod(path, mode)
 "#;
 
+/// Unpacks a 1.x apache-flink-libraries sdist: its `deps/{lib,opt,plugins}` become
+/// `pyflink/{lib,opt,plugins}`, and `deps/bin/bash-java-utils.jar` joins `pyflink/bin`.
+const EXTRACT_SDIST_PY: &str = r#"
+import sys, tarfile, os, shutil
+archive, dest = sys.argv[1], sys.argv[2]
+with tarfile.open(archive) as tar:
+    for member in tar.getmembers():
+        parts = member.name.split("/", 2)
+        if len(parts) < 3 or parts[1] != "deps" or not member.isfile():
+            continue
+        rest = parts[2]
+        if not rest.startswith(("lib/", "opt/", "plugins/", "bin/bash-java-utils.jar")):
+            continue
+        target = os.path.join(dest, "pyflink", rest)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with tar.extractfile(member) as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out)
+"#;
+
 /// Checks that `program --version` runs; the error says what to install.
 pub fn require(program: &str, hint: &str) -> Result<(), SandboxError> {
     let ok =
@@ -63,39 +82,55 @@ pub fn flink_home(cache_dir: &Path, version: &str) -> Result<PathBuf, SandboxErr
         return Ok(home);
     }
     require("python3", "install Python 3 with pip")?;
-    eprintln!("flinkdeck: downloading Flink {version} from PyPI (about 330 MB, once)…");
+    eprintln!("flinkdeck: downloading Flink {version} from PyPI (250-330 MB, once)…");
     let staging = cache_dir.join("flink").join(format!(".{version}.partial"));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
         .map_err(|e| SandboxError::Step(format!("creating {}: {e}", staging.display())))?;
-    let wheels = staging.join("wheels");
-    run(
-        Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
-            .args([
+    let downloads = staging.join("downloads");
+    let pip_download = |binary_only: bool, requirement: String| {
+        let mut command = Command::new("python3");
+        command.args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "--quiet",
+        ]);
+        if binary_only {
+            command.args([
+                "--only-binary=:all:",
                 "--python-version",
                 "3.11",
                 "--platform",
                 "manylinux2014_x86_64",
-                "--disable-pip-version-check",
-                "--quiet",
-                "-d",
-            ])
-            .arg(&wheels)
-            .arg(format!("apache-flink=={version}"))
-            .arg(format!("apache-flink-libraries=={version}")),
-        "pip download of Flink",
-    )?;
+            ]);
+        } else {
+            command.arg("--no-binary=:all:");
+        }
+        run(command.arg("-d").arg(&downloads).arg(requirement), "pip download of Flink")
+    };
+    // bin/ and conf/ always come in the apache-flink wheel. The jars are a pure wheel of
+    // apache-flink-libraries in 2.x, but only its sdist (deps/...) in 1.x.
+    pip_download(true, format!("apache-flink=={version}"))?;
+    let libraries_as_wheel = !version.starts_with("1.");
+    pip_download(libraries_as_wheel, format!("apache-flink-libraries=={version}"))?;
     let extracted = staging.join("tree");
-    for entry in std::fs::read_dir(&wheels).map_err(|e| SandboxError::Step(e.to_string()))? {
-        let wheel = entry.map_err(|e| SandboxError::Step(e.to_string()))?.path();
+    for entry in std::fs::read_dir(&downloads).map_err(|e| SandboxError::Step(e.to_string()))? {
+        let archive = entry.map_err(|e| SandboxError::Step(e.to_string()))?.path();
+        let script = if archive.extension().is_some_and(|e| e == "whl") {
+            EXTRACT_PY
+        } else {
+            EXTRACT_SDIST_PY
+        };
         run(
-            Command::new("python3").arg("-c").arg(EXTRACT_PY).arg(&wheel).arg(&extracted),
-            &format!("unpacking {}", wheel.display()),
+            Command::new("python3").arg("-c").arg(script).arg(&archive).arg(&extracted),
+            &format!("unpacking {}", archive.display()),
         )?;
     }
     if !extracted.join("pyflink/lib").is_dir() {
-        return Err(SandboxError::Step("the Flink wheels had no pyflink/lib".into()));
+        return Err(SandboxError::Step("the Flink downloads had no pyflink/lib".into()));
     }
     let _ = std::fs::remove_dir_all(&root);
     std::fs::rename(&extracted, &root)
