@@ -119,6 +119,7 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
         },
         Some(
             command @ (Command::Submit { .. }
+            | Command::Copy { .. }
             | Command::Savepoint { .. }
             | Command::Stop { .. }
             | Command::Cancel { .. }

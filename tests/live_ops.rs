@@ -325,7 +325,17 @@ fn cli_submit_restart_and_history() {
         serde_json::from_str(&run(&["history", &new, "--json"])).unwrap();
     assert_eq!(history[0]["kind"], "restart");
     assert_eq!(history[0]["phase"], "succeeded");
+    let copied: serde_json::Value = serde_json::from_str(&run(&[
+        "copy", &new, "--name", "cli-copy", "--", "--name", "cli-copy", "--rate", "5",
+    ]))
+    .unwrap();
+    let copy = copied["job_id"].as_str().unwrap().to_string();
+    assert_ne!(copied["spec_id"], submitted["spec_id"]);
+    runtime.block_on(wait_for(&client, &copy, JobState::Running));
+    let jobs = runtime.block_on(client.jobs_overview()).unwrap().jobs;
+    assert_eq!(jobs.iter().find(|j| j.jid == copy).unwrap().name, "cli-copy");
     run(&["cancel", &new]);
+    run(&["cancel", &copy]);
     runtime.block_on(wait_for(&client, &new, JobState::Canceled));
 }
 

@@ -70,6 +70,19 @@ pub enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Submit a copy of JOB's launch spec as a new job, with other arguments or parallelism.
+    /// Prints {"job_id","spec_id"}.
+    Copy {
+        job: String,
+        /// The new spec's name (default: "<name> (copy)").
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_name = "N")]
+        parallelism: Option<u32>,
+        /// New program arguments, after `--` (default: the original ones).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Trigger a savepoint of JOB and wait for it.
     Savepoint {
         /// A job id, a unique id prefix or a unique job name.

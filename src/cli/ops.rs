@@ -41,6 +41,12 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             let (job_id, spec) = operator.submit(&name, program).await?;
             println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
         }
+        Command::Copy { job, name, parallelism, args } => {
+            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let args = (!args.is_empty()).then(|| args.clone());
+            let (job_id, spec) = operator.copy(&jid, name.as_deref(), args, *parallelism).await?;
+            println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
+        }
         Command::Savepoint { job, json } => {
             let (operator, jid) = job_operator(job, config, journal()?).await?;
             let path = operator.savepoint(&jid).await?;

@@ -181,15 +181,27 @@ impl Operator {
     }
 
     /// Uploads the jar if needed, runs it and saves a launch spec; returns (job id, spec).
+    /// The spec is saved with the job's pinned id before the job is submitted, so a crash in
+    /// between leaves flinkdeck knowing how to restart the job.
     pub async fn submit(
         &self,
         name: &str,
         mut program: JarProgram,
     ) -> Result<(String, LaunchSpec), OpError> {
         self.ensure_writable()?;
-        let params = serde_json::to_value(&program).unwrap_or_default();
-        let mut op = self.begin(None, None, OpKind::Submit, params).await?;
         let job_id = new_job_id();
+        let (cluster, spec_name, spec_program, pinned) = (
+            self.cluster.name.clone(),
+            name.to_string(),
+            Program::Jar(program.clone()),
+            job_id.clone(),
+        );
+        let mut spec = self
+            .journal
+            .with(move |s| s.insert_spec(&spec_name, &cluster, &spec_program, Some(&pinned)))
+            .await?;
+        let params = serde_json::to_value(&program).unwrap_or_default();
+        let mut op = self.begin(None, Some(spec.id), OpKind::Submit, params).await?;
         op.new_job_id = Some(job_id.clone());
         self.record(&op).await?;
         let result = async {
@@ -198,14 +210,40 @@ impl Operator {
             self.client.run_jar(&jar_id, &request).await
         }
         .await;
+        spec.program = Program::Jar(program);
+        if result.is_err() {
+            spec.job_id = None;
+        }
+        let saved = spec.clone();
+        self.journal.with(move |s| s.update_spec(&saved)).await?;
         let started = self.finish(op, result).await?;
-        let (cluster, name, program) =
-            (self.cluster.name.clone(), name.to_string(), Program::Jar(program));
-        let spec = self
-            .journal
-            .with(move |s| s.insert_spec(&name, &cluster, &program, Some(&started)))
-            .await?;
-        Ok((spec.job_id.clone().unwrap_or_default(), spec))
+        Ok((started, spec))
+    }
+
+    /// Submits a copy of the launch spec of `jid` as a new job, with other arguments,
+    /// parallelism or name (users run many jobs that differ only in parameters).
+    pub async fn copy(
+        &self,
+        jid: &str,
+        name: Option<&str>,
+        args: Option<Vec<String>>,
+        parallelism: Option<u32>,
+    ) -> Result<(String, LaunchSpec), OpError> {
+        let spec = self.spec_for(jid).await?.ok_or_else(|| OpError::NoSpec(jid.to_string()))?;
+        let Program::Jar(mut program) = spec.program;
+        if let Some(args) = args {
+            program.args = args;
+        }
+        if parallelism.is_some() {
+            program.parallelism = parallelism;
+        }
+        let name = name.map(str::to_string).unwrap_or_else(|| format!("{} (copy)", spec.name));
+        self.submit(&name, program).await
+    }
+
+    /// The launch spec flinkdeck keeps for `jid`, if any.
+    pub async fn spec_of(&self, jid: &str) -> Result<Option<LaunchSpec>, OpError> {
+        self.spec_for(jid).await
     }
 
     /// Makes sure the cluster has the program's jar, uploading the local copy if it lost it;
