@@ -315,3 +315,50 @@ fn interrupted_restarts_are_offered_one_by_one() {
     assert_eq!(app.take_effects(), vec![Effect::Abandon(8)]);
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn the_submit_form_turns_into_a_submission() {
+    let mut app = sample_app();
+    press(&mut app, "n");
+    assert!(matches!(app.overlay, Some(Overlay::Form(_))));
+    press(&mut app, "orders-v2");
+    key(&mut app, KeyCode::Tab);
+    press(&mut app, "/opt/jobs/orders.jar");
+    key(&mut app, KeyCode::Tab);
+    press(&mut app, "com.acme.Orders");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    press(&mut app, "--topic 'orders v2'");
+    insta::assert_snapshot!("submit_form_80x24", screen(&app, 80, 24));
+    key(&mut app, KeyCode::Enter);
+    match app.take_effects().as_slice() {
+        [Effect::Submit { cluster, name, program }] => {
+            assert_eq!((cluster.as_str(), name.as_str()), ("prod-a", "orders-v2"));
+            assert_eq!(program.entry_class.as_deref(), Some("com.acme.Orders"));
+            assert_eq!(program.args, vec!["--topic", "orders v2"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn copy_and_adopt_forms_are_prefilled_by_the_effects() {
+    let mut app = sample_app();
+    press(&mut app, "c");
+    assert!(matches!(app.take_effects().as_slice(), [Effect::PrepareForm { adopt: false, .. }]));
+    press(&mut app, "A");
+    let Some(Effect::PrepareForm { cluster, jid, adopt: true }) = app.take_effects().pop() else {
+        panic!()
+    };
+    let program = flinkdeck::ops::model::JarProgram {
+        jar_id: Some("abc_job.jar".into()),
+        ..Default::default()
+    };
+    app.on_op_update(OpUpdate::Form(flinkdeck::tui::panes::form::JobForm::adopt(
+        &cluster, &jid, "orders", &program,
+    )));
+    assert!(screen(&app, 80, 24).contains("abc_job.jar"));
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.take_effects().as_slice(), [Effect::Adopt { .. }]));
+}

@@ -32,17 +32,23 @@ pub enum Action {
     StopDrain,
     CancelJob,
     Restart,
+    SubmitJob,
+    CopyJob,
+    AdoptJob,
 }
 
 impl Action {
     /// Every action, in the order help and the palette list them.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 30] = [
         Action::Open,
         Action::Restart,
         Action::Savepoint,
         Action::Stop,
         Action::StopDrain,
         Action::CancelJob,
+        Action::SubmitJob,
+        Action::CopyJob,
+        Action::AdoptJob,
         Action::Back,
         Action::Filter,
         Action::ClearFilter,
@@ -96,6 +102,9 @@ impl Action {
             Action::StopDrain => "stop-drain",
             Action::CancelJob => "cancel-job",
             Action::Restart => "restart",
+            Action::SubmitJob => "submit-job",
+            Action::CopyJob => "copy-job",
+            Action::AdoptJob => "adopt-job",
         }
     }
 
@@ -131,6 +140,9 @@ impl Action {
             Action::Restart => {
                 "restart: savepoint, stop, resubmit (failed job: from its checkpoint)"
             }
+            Action::SubmitJob => "submit a new job from a jar",
+            Action::CopyJob => "copy the job into a new one with other arguments",
+            Action::AdoptJob => "adopt the job so flinkdeck can restart it",
         }
     }
 

@@ -14,12 +14,14 @@ use super::layout::Areas;
 use super::panes::clusters::ClusterList;
 use super::panes::confirm::Confirm;
 use super::panes::detail::DetailView;
+use super::panes::form::{FormOutcome, JobForm};
 use super::panes::help::Help;
 use super::panes::jobs::JobList;
 use super::panes::palette::{Command, Palette};
 use super::theme::Theme;
 use crate::fleet::{Fleet, PollReport};
 use crate::insight::JobInsight;
+use crate::ops::model::JarProgram;
 
 /// Work the event loop does on the app's behalf.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,30 @@ pub enum Effect {
         cluster: String,
         jid: String,
         action: JobAction,
+    },
+    Submit {
+        cluster: String,
+        name: String,
+        program: JarProgram,
+    },
+    Copy {
+        cluster: String,
+        jid: String,
+        name: String,
+        args: Vec<String>,
+        parallelism: Option<u32>,
+    },
+    Adopt {
+        cluster: String,
+        jid: String,
+        name: String,
+        program: JarProgram,
+    },
+    /// Load what a copy or adoption form is pre-filled with.
+    PrepareForm {
+        cluster: String,
+        jid: String,
+        adopt: bool,
     },
     /// Resume an interrupted restart (by operation id).
     Resume(i64),
@@ -50,7 +76,8 @@ pub enum Focus {
 pub enum Overlay {
     Help(Help),
     Palette(Palette),
-    Confirm(Confirm),
+    Confirm(Box<Confirm>),
+    Form(Box<JobForm>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +248,11 @@ impl App {
                 },
                 Overlay::Palette(palette) => self.palette_key(key, palette),
                 Overlay::Confirm(confirm) => self.confirm_key(key, confirm),
+                Overlay::Form(mut form) => match form.key(key) {
+                    FormOutcome::Editing => self.overlay = Some(Overlay::Form(form)),
+                    FormOutcome::Cancelled => {}
+                    FormOutcome::Done(effect) => self.effects.push(*effect),
+                },
             }
             return;
         }
@@ -255,7 +287,7 @@ impl App {
         self.resync_jobs();
     }
 
-    fn confirm_key(&mut self, key: KeyEvent, confirm: Confirm) {
+    fn confirm_key(&mut self, key: KeyEvent, confirm: Box<Confirm>) {
         let chosen = match key.code {
             KeyCode::Char('y') | KeyCode::Enter => Some(confirm.on_yes.clone()),
             KeyCode::Char('n') => confirm.on_no.clone(),
@@ -398,6 +430,7 @@ impl App {
             | Action::StopDrain
             | Action::CancelJob
             | Action::Restart => self.job_action(action),
+            Action::SubmitJob | Action::CopyJob | Action::AdoptJob => self.job_form(action),
             _ => self.navigate(action),
         }
     }

@@ -41,6 +41,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(Overlay::Help(help)) => help.render(&app.keymap, theme, area, buf),
         Some(Overlay::Palette(palette)) => palette.render(theme, area, buf),
         Some(Overlay::Confirm(confirm)) => confirm.render(theme, area, buf),
+        Some(Overlay::Form(form)) => form.render(theme, area, buf),
         None => {}
     }
 }

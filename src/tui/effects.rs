@@ -7,11 +7,13 @@ use tokio::sync::mpsc;
 
 use super::app::Effect;
 use super::jobops::{JobAction, OpUpdate};
+use super::panes::form::JobForm;
 use crate::config::Config;
 use crate::flink::{FlinkClient, FlinkError};
 use crate::insight::{self, JobInsight};
 use crate::monitor::Monitor;
 use crate::ops::Operator;
+use crate::ops::model::{JarProgram, Program};
 use crate::store::SharedStore;
 
 pub struct Effects {
@@ -52,6 +54,55 @@ impl OpsContext {
         }));
         Ok(operator)
     }
+
+    /// Runs `work` in the background and reports its outcome under `label`.
+    fn report(
+        &self,
+        label: String,
+        work: impl std::future::Future<Output = Result<String, crate::ops::OpError>> + Send + 'static,
+    ) {
+        let updates = self.updates.clone();
+        tokio::spawn(async move {
+            let result = work.await.map_err(|e| e.to_string());
+            let _ = updates.send(OpUpdate::Done { label, result });
+        });
+    }
+}
+
+/// What a copy form (the job's launch spec) or an adoption form (the cluster's jar whose
+/// entry point matches, the job's name and parallelism) starts with.
+async fn prefill(
+    operator: &Operator,
+    cluster: &str,
+    jid: &str,
+    adopt: bool,
+) -> Result<JobForm, String> {
+    let spec = operator.spec_of(jid).await.map_err(|e| e.to_string())?;
+    if !adopt {
+        let spec = spec
+            .ok_or_else(|| format!("flinkdeck has no launch spec for {jid}: adopt it first (A)"))?;
+        let Program::Jar(program) = &spec.program;
+        return Ok(JobForm::copy(cluster, jid, &spec.name, program));
+    }
+    if let Some(spec) = spec {
+        return Err(format!("job {jid} already has launch spec {} ({})", spec.id, spec.name));
+    }
+    let detail = operator.client.job_detail(jid).await.map_err(|e| e.to_string())?;
+    let jars = operator.client.jars().await.map_err(|e| e.to_string())?.files;
+    // The newest upload is the likeliest to be what runs; the user can change it.
+    let jar = jars.iter().max_by_key(|j| j.uploaded);
+    let program = JarProgram {
+        jar_id: jar.map(|j| j.id.clone()),
+        entry_class: jar.and_then(|j| j.entry.first()).map(|e| e.name.clone()),
+        parallelism: detail
+            .vertices
+            .iter()
+            .map(|v| v.parallelism)
+            .max()
+            .and_then(|p| u32::try_from(p).ok()),
+        ..JarProgram::default()
+    };
+    Ok(JobForm::adopt(cluster, jid, &detail.name, &program))
 }
 
 impl Effects {
@@ -108,6 +159,43 @@ impl Effects {
                     };
                     let _ = updates
                         .send(OpUpdate::Done { label, result: result.map_err(|e| e.to_string()) });
+                });
+            }
+            Effect::Submit { cluster, name, program } => {
+                let operator = self.ops.operator(&cluster)?;
+                self.ops.report(format!("submit {name}"), async move {
+                    operator
+                        .submit(&name, program)
+                        .await
+                        .map(|(job, _)| format!("started job {job}"))
+                });
+            }
+            Effect::Copy { cluster, jid, name, args, parallelism } => {
+                let operator = self.ops.operator(&cluster)?;
+                self.ops.report(format!("copy as {name}"), async move {
+                    let (job, _) =
+                        operator.copy(&jid, Some(&name), Some(args), parallelism).await?;
+                    Ok(format!("started job {job}"))
+                });
+            }
+            Effect::Adopt { cluster, jid, name, program } => {
+                let operator = self.ops.operator(&cluster)?;
+                self.ops.report(format!("adopt {name}"), async move {
+                    let spec = operator.adopt(&jid, &name, program).await?;
+                    Ok(format!("launch spec {} saved: R restarts it now", spec.id))
+                });
+            }
+            Effect::PrepareForm { cluster, jid, adopt } => {
+                let operator = self.ops.operator(&cluster)?;
+                let updates = self.ops.updates.clone();
+                tokio::spawn(async move {
+                    match prefill(&operator, &cluster, &jid, adopt).await {
+                        Ok(form) => drop(updates.send(OpUpdate::Form(form))),
+                        Err(error) => {
+                            let label = if adopt { "adopt" } else { "copy" }.to_string();
+                            let _ = updates.send(OpUpdate::Done { label, result: Err(error) });
+                        }
+                    }
                 });
             }
             Effect::Resume(id) | Effect::Abandon(id) => {

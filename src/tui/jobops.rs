@@ -4,6 +4,7 @@
 use super::action::Action;
 use super::app::{App, Effect, Overlay};
 use super::panes::confirm::Confirm;
+use super::panes::form::JobForm;
 use crate::flink::model::JobState;
 use crate::ops::model::{Operation, Phase};
 
@@ -39,6 +40,8 @@ pub enum OpUpdate {
     },
     /// Restarts found unfinished at start.
     Interrupted(Vec<Operation>),
+    /// A copy or adoption form, pre-filled.
+    Form(JobForm),
 }
 
 fn phase_text(phase: Phase) -> &'static str {
@@ -111,14 +114,40 @@ impl App {
                 format!("It is {state}: it is resubmitted from its latest completed checkpoint.")
             }
         };
-        self.overlay = Some(Overlay::Confirm(Confirm {
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             title: format!("{} {name}?", capitalised(action.verb())),
             body: vec![format!("Job {name} ({jid}) on cluster {cluster}."), what],
             on_yes: effect,
             on_no: None,
             yes_label: action.verb().into(),
             no_label: "keep it".into(),
-        }));
+        })));
+    }
+
+    /// Opens the submit form, or asks for what a copy or adoption form is filled with.
+    pub(super) fn job_form(&mut self, action: Action) {
+        if self.read_only {
+            self.say_error("read-only: job actions are disabled".into());
+            return;
+        }
+        let target = self.target_job();
+        match (action, target) {
+            (Action::SubmitJob, target) => {
+                let cluster = target
+                    .map(|(c, ..)| c)
+                    .or_else(|| self.fleet.clusters.first().map(|c| c.name.clone()))
+                    .unwrap_or_default();
+                self.overlay = Some(Overlay::Form(Box::new(JobForm::submit(&cluster))));
+            }
+            (_, None) => self.say_error("no job selected".into()),
+            (action, Some((cluster, jid, ..))) => {
+                self.effects.push(Effect::PrepareForm {
+                    cluster,
+                    jid,
+                    adopt: action == Action::AdoptJob,
+                });
+            }
+        }
     }
 
     /// Progress and results of background operations.
@@ -136,6 +165,7 @@ impl App {
                 self.say_error(format!("{label} failed: {error}"))
             }
             OpUpdate::Interrupted(ops) => self.offer_resume(ops),
+            OpUpdate::Form(form) => self.overlay = Some(Overlay::Form(Box::new(form))),
         }
     }
 
@@ -166,14 +196,14 @@ impl App {
         }
         body.push("Resuming continues where it stopped; the job is never submitted twice.".into());
         self.pending_resumes = ops;
-        self.overlay = Some(Overlay::Confirm(Confirm {
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             title: "Resume the interrupted restart?".into(),
             body,
             on_yes: Effect::Resume(op.id),
             on_no: Some(Effect::Abandon(op.id)),
             yes_label: "resume".into(),
             no_label: "abandon it".into(),
-        }));
+        })));
     }
 
     /// After a resume question is answered, ask the next one.

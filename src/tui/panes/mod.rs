@@ -3,6 +3,7 @@
 pub mod clusters;
 pub mod confirm;
 pub mod detail;
+pub mod form;
 pub mod help;
 pub mod jobs;
 pub mod palette;
