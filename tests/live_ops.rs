@@ -357,3 +357,61 @@ async fn restart_on_flink_1_20_restores_from_the_savepoint() {
     assert_eq!(running_named(client, "old-flink").await, 1);
     b.operator.cancel(&outcome.new_job_id).await.unwrap();
 }
+
+#[test]
+fn cli_adopts_a_job_it_did_not_start_and_restarts_it() {
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = state.clusters[0].client();
+    // Started behind flinkdeck's back, straight through the REST API.
+    let jid = runtime.block_on(async {
+        let jar = client.upload_jar(&state.jar).await.unwrap();
+        let request = flinkdeck::flink::JarRunRequest {
+            entry_class: Some("flinkdeck.sample.SampleJob".into()),
+            program_args_list: vec!["--name".into(), "foreign".into()],
+            ..Default::default()
+        };
+        let jid = client.run_jar(&jar, &request).await.unwrap();
+        wait_for(&client, &jid, JobState::Running).await;
+        wait_checkpointed(&client, &jid).await;
+        jid
+    });
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"))
+            .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
+            .env("FLINKDECK_DATA_DIR", dirs.path().join("data"))
+            .arg("--cluster")
+            .arg(format!("ops={}", state.clusters[0].url()))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["restart", &jid]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("adopt it first"));
+    let adopted = run(&[
+        "adopt",
+        &jid,
+        "--entry-class",
+        "flinkdeck.sample.SampleJob",
+        "--",
+        "--name",
+        "foreign",
+    ]);
+    assert!(adopted.status.success(), "{}", String::from_utf8_lossy(&adopted.stderr));
+    let spec: serde_json::Value = serde_json::from_slice(&adopted.stdout).unwrap();
+    assert_eq!(spec["name"], "foreign");
+    assert!(
+        spec["program"]["jar_id"].as_str().unwrap().ends_with(".jar"),
+        "pre-filled from /jars: {spec}"
+    );
+    let restarted = run(&["restart", "foreign", "--json"]);
+    assert!(restarted.status.success(), "{}", String::from_utf8_lossy(&restarted.stderr));
+    let outcome: serde_json::Value = serde_json::from_slice(&restarted.stdout).unwrap();
+    let new = outcome["new_job_id"].as_str().unwrap().to_string();
+    runtime.block_on(async {
+        assert!(restored_from(&client, &new).await.is_some());
+        client.cancel_job(&new).await.unwrap();
+    });
+}

@@ -77,8 +77,7 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
         }
         Command::Adopt { job, jar_id, jar, entry_class, parallelism, args } => {
             let (operator, jid) = job_operator(job, config, journal()?).await?;
-            let detail = operator.client.job_detail(&jid).await?;
-            let mut program = JarProgram {
+            let program = JarProgram {
                 jar_id: jar_id.clone(),
                 jar_path: jar.as_ref().map(std::fs::canonicalize).transpose()?,
                 entry_class: entry_class.clone(),
@@ -86,8 +85,8 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
                 args: args.clone(),
                 ..JarProgram::default()
             };
-            prefill(&operator.client, &mut program).await?;
-            let spec = operator.adopt(&jid, &detail.name, program).await?;
+            let (name, program) = operator.adoption_draft(&jid, program).await?;
+            let spec = operator.adopt(&jid, &name, program).await?;
             println!("{}", serde_json::to_string_pretty(&spec)?);
         }
         Command::Resume { list, abandon, json } => {
@@ -137,37 +136,6 @@ async fn job_operator(
     let (cluster, job) = fleet.resolve_job(query).map_err(|e| eyre!(e))?;
     let cluster = config.clusters.iter().find(|c| c.name == cluster).expect("a configured cluster");
     Ok((operator(cluster, config, journal)?, job.summary.jid.clone()))
-}
-
-/// Fills what the user left out from what the cluster knows: the jar in `/jars` whose
-/// entry class matches (or the only one), and its entry class.
-async fn prefill(client: &FlinkClient, program: &mut JarProgram) -> Result<()> {
-    if program.jar_id.is_some() || program.jar_path.is_some() {
-        return Ok(());
-    }
-    let jars = client.jars().await?.files;
-    let matching: Vec<_> = jars
-        .iter()
-        .filter(|j| match &program.entry_class {
-            Some(class) => j.entry.iter().any(|e| &e.name == class),
-            None => true,
-        })
-        .collect();
-    match matching.as_slice() {
-        [jar] => {
-            program.jar_id = Some(jar.id.clone());
-            if program.entry_class.is_none() {
-                program.entry_class = jar.entry.first().map(|e| e.name.clone());
-            }
-            Ok(())
-        }
-        [] => bail!("no uploaded jar matches; give --jar-id or --jar"),
-        many => bail!(
-            "{} uploaded jars match ({}); give --jar-id or --entry-class",
-            many.len(),
-            many.iter().map(|j| j.id.as_str()).collect::<Vec<_>>().join(", ")
-        ),
-    }
 }
 
 async fn resume(

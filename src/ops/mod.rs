@@ -294,6 +294,43 @@ impl Operator {
         Ok(request)
     }
 
+    /// Fills what an adoption leaves open from what the cluster knows: the job's name and
+    /// parallelism, and the newest uploaded jar whose entry points include the given entry
+    /// class (any jar when none is given). Returns the job's name with the program.
+    pub async fn adoption_draft(
+        &self,
+        jid: &str,
+        mut program: JarProgram,
+    ) -> Result<(String, JarProgram), OpError> {
+        let detail = self.client.job_detail(jid).await?;
+        if program.parallelism.is_none() {
+            program.parallelism = detail
+                .vertices
+                .iter()
+                .map(|v| v.parallelism)
+                .max()
+                .and_then(|p| u32::try_from(p).ok());
+        }
+        if program.jar_id.is_none() && program.jar_path.is_none() {
+            let jars = self.client.jars().await?.files;
+            let jar = jars
+                .iter()
+                .filter(|j| match &program.entry_class {
+                    Some(class) => j.entry.iter().any(|e| &e.name == class),
+                    None => true,
+                })
+                .max_by_key(|j| j.uploaded)
+                .ok_or_else(|| {
+                    OpError::Invalid("no uploaded jar matches: give the jar (id or file)".into())
+                })?;
+            program.jar_id = Some(jar.id.clone());
+            if program.entry_class.is_none() {
+                program.entry_class = jar.entry.first().map(|e| e.name.clone());
+            }
+        }
+        Ok((detail.name, program))
+    }
+
     /// Records a launch spec for a running job flinkdeck did not launch.
     pub async fn adopt(
         &self,

@@ -180,6 +180,8 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
 
     let mut specs = Vec::new();
     for name in &options.clusters {
+        // A fresh cluster every time: no jars, checkpoints or logs from an earlier run.
+        let _ = std::fs::remove_dir_all(options.root.join(name));
         specs.push(ClusterSpec {
             name: name.clone(),
             rest_port: cluster::free_port()?,

@@ -69,8 +69,8 @@ impl OpsContext {
     }
 }
 
-/// What a copy form (the job's launch spec) or an adoption form (the cluster's jar whose
-/// entry point matches, the job's name and parallelism) starts with.
+/// What a copy form (the job's launch spec) or an adoption form (see
+/// [`Operator::adoption_draft`]) starts with.
 async fn prefill(
     operator: &Operator,
     cluster: &str,
@@ -87,22 +87,9 @@ async fn prefill(
     if let Some(spec) = spec {
         return Err(format!("job {jid} already has launch spec {} ({})", spec.id, spec.name));
     }
-    let detail = operator.client.job_detail(jid).await.map_err(|e| e.to_string())?;
-    let jars = operator.client.jars().await.map_err(|e| e.to_string())?.files;
-    // The newest upload is the likeliest to be what runs; the user can change it.
-    let jar = jars.iter().max_by_key(|j| j.uploaded);
-    let program = JarProgram {
-        jar_id: jar.map(|j| j.id.clone()),
-        entry_class: jar.and_then(|j| j.entry.first()).map(|e| e.name.clone()),
-        parallelism: detail
-            .vertices
-            .iter()
-            .map(|v| v.parallelism)
-            .max()
-            .and_then(|p| u32::try_from(p).ok()),
-        ..JarProgram::default()
-    };
-    Ok(JobForm::adopt(cluster, jid, &detail.name, &program))
+    let (name, program) =
+        operator.adoption_draft(jid, JarProgram::default()).await.map_err(|e| e.to_string())?;
+    Ok(JobForm::adopt(cluster, jid, &name, &program))
 }
 
 impl Effects {
