@@ -15,7 +15,11 @@ use flinkdeck::store::{self, Store};
 use flinkdeck::{monitor, tui};
 
 fn main() -> Result<()> {
-    color_eyre::install()?;
+    // Errors here are for operators, not developers: no source locations or env hints.
+    color_eyre::config::HookBuilder::default()
+        .display_location_section(false)
+        .display_env_section(false)
+        .install()?;
     let cli = Cli::parse();
     let paths = Paths::resolve(cli.data_dir.as_deref()).map_err(|e| eyre!(e))?;
     init_logging(&paths);
@@ -64,8 +68,8 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             let config = load_config(&cli, &paths)?;
             open_console(config, &paths, cli.read_only).await
         }
-        Some(Command::Demo) => {
-            let state = sandbox_up(&paths).await?;
+        Some(Command::Demo { flink_version }) => {
+            let state = sandbox_up(&paths, flink_version).await?;
             // The sandbox clusters, plus any given with --cluster.
             let mut config = load_config(&cli, &paths)?;
             let extra = if cli.clusters.is_empty() { Vec::new() } else { config.clusters };
@@ -93,8 +97,8 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             Ok(())
         }
         Some(Command::Sandbox { action }) => match action {
-            SandboxAction::Up => {
-                let state = sandbox_up(&paths).await?;
+            SandboxAction::Up { flink_version } => {
+                let state = sandbox_up(&paths, flink_version).await?;
                 print_sandbox(&state, true);
                 Ok(())
             }
@@ -148,8 +152,9 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
 
 /// Starts (or finds) the sandbox and keeps launch specs for its sample jobs, so they can be
 /// restarted from the console like any job flinkdeck launched.
-async fn sandbox_up(paths: &Paths) -> Result<SandboxState> {
-    let options = SandboxOptions::demo(paths.sandbox_dir(), paths.cache_dir.clone());
+async fn sandbox_up(paths: &Paths, flink_version: &str) -> Result<SandboxState> {
+    let mut options = SandboxOptions::demo(paths.sandbox_dir(), paths.cache_dir.clone());
+    options.flink_version = flink_version.to_string();
     let state = sandbox::up(&options).await.wrap_err("starting the sandbox")?;
     let store = Store::open(&paths.database_file())?;
     for (cluster, name, jid, program) in state.sample_programs(&options) {

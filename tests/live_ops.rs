@@ -171,6 +171,9 @@ async fn a_restart_cut_off_after_the_stop_is_resumed_once() {
     assert_eq!(op.phase, Phase::Stopped);
     drop(op); // the process dies here
 
+    // A second restart of the same job is refused until the first is resumed or abandoned.
+    let refused = b.operator.restart(&jid, false).await.unwrap_err();
+    assert!(refused.to_string().contains("did not finish"), "{refused}");
     let store = Store::open(&b.db).unwrap();
     let open = store.resumable_restarts().unwrap();
     assert_eq!(open.len(), 1, "found at the next start");

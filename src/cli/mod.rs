@@ -34,7 +34,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the local sandbox (two Flink clusters with sample jobs) and open the console on it.
-    Demo,
+    Demo {
+        /// The Flink version of the sandbox (2.3.0, or 1.20.3 for a 1.x cluster).
+        #[arg(long, default_value = crate::sandbox::DEFAULT_FLINK_VERSION)]
+        flink_version: String,
+    },
     /// List every job of every cluster.
     Jobs {
         /// One JSON array of job objects.
@@ -154,7 +158,11 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum SandboxAction {
     /// Download Flink if needed, start the clusters and submit the sample jobs.
-    Up,
+    Up {
+        /// The Flink version of the sandbox (2.3.0, or 1.20.3 for a 1.x cluster).
+        #[arg(long, default_value = crate::sandbox::DEFAULT_FLINK_VERSION)]
+        flink_version: String,
+    },
     /// Stop the sandbox clusters.
     Down,
     /// Say whether the sandbox runs, with its clusters' URLs.

@@ -37,6 +37,20 @@ impl Operator {
         from_checkpoint: bool,
     ) -> Result<Operation, OpError> {
         self.ensure_writable()?;
+        // One restart of a job at a time: an unfinished one must be resumed or abandoned
+        // first (its job may even be the one asked about, started by that restart).
+        let open = self.journal.with(|s| s.resumable_restarts()).await?;
+        if let Some(op) = open
+            .iter()
+            .find(|o| o.job_id.as_deref() == Some(jid) || o.new_job_id.as_deref() == Some(jid))
+        {
+            return Err(OpError::Invalid(format!(
+                "restart {} of this job did not finish (stopped at {}): resume it (`flinkdeck resume`) or abandon it (`flinkdeck resume --abandon {}`)",
+                op.id,
+                op.phase.as_str(),
+                op.id
+            )));
+        }
         let spec = self.spec_for(jid).await?.ok_or_else(|| OpError::NoSpec(jid.to_string()))?;
         let params = serde_json::json!({ "from_checkpoint": from_checkpoint, "drain": false });
         self.begin(Some(jid), Some(spec.id), OpKind::Restart, params).await

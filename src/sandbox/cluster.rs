@@ -1,6 +1,7 @@
 //! One private standalone Flink cluster: its own conf, pid, log and state directories and
 //! free ports, so it never collides with a user's cluster or another sandbox.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -128,6 +129,9 @@ pub fn start(flink_home: &Path, spec: &ClusterSpec) -> Result<(), SandboxError> 
             .arg("start")
             .env("FLINK_CONF_DIR", spec.conf_dir())
             .env("FLINK_LOG_DIR", spec.log_dir())
+            // Its own process group: closing the terminal (or tmux) that ran `demo` must
+            // not take the sandbox's JVMs with it.
+            .process_group(0)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

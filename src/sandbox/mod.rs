@@ -160,6 +160,7 @@ impl SandboxState {
 /// Starts the sandbox, or returns the running one if every cluster of it still answers.
 pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> {
     if let Some(state) = SandboxState::load(&options.root)
+        && state.flink_version == options.flink_version
         && state.all_up().await
     {
         return Ok(state);
@@ -180,8 +181,11 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
 
     let mut specs = Vec::new();
     for name in &options.clusters {
-        // A fresh cluster every time: no jars, checkpoints or logs from an earlier run.
-        let _ = std::fs::remove_dir_all(options.root.join(name));
+        // A fresh cluster every time (no uploaded jars or pid files from an earlier run),
+        // but savepoints and checkpoints stay: restarts may still restore from them.
+        for stale in ["web", "pids", "conf"] {
+            let _ = std::fs::remove_dir_all(options.root.join(name).join(stale));
+        }
         specs.push(ClusterSpec {
             name: name.clone(),
             rest_port: cluster::free_port()?,

@@ -25,23 +25,26 @@ pub struct Confirm {
 
 impl Confirm {
     pub fn render(&self, theme: &Theme, area: Rect, buf: &mut Buffer) {
-        let mut lines: Vec<Line> =
+        let lines: Vec<Line> =
             self.body.iter().map(|l| Line::styled(l.clone(), theme.style(Role::Text))).collect();
-        lines.push(Line::default());
-        lines.push(Line::from(vec![
+        // The keys sit in the bottom border, so wrapping can never push them out of sight.
+        let keys = Line::from(vec![
             Span::styled(" y ", theme.style(Role::Key)),
-            Span::styled(format!("{}   ", self.yes_label), theme.style(Role::Text)),
+            Span::styled(format!("{}  ", self.yes_label), theme.style(Role::Text)),
             Span::styled(" n ", theme.style(Role::Key)),
-            Span::styled(format!("{}   ", self.no_label), theme.style(Role::Text)),
+            Span::styled(format!("{}  ", self.no_label), theme.style(Role::Text)),
             Span::styled(" esc ", theme.style(Role::Key)),
-            Span::styled("close", theme.style(Role::Muted)),
-        ]));
-        let area = centered(area, 76, lines.len() as u16 + 4);
+            Span::styled("close ", theme.style(Role::Muted)),
+        ]);
+        let inner = 76u16.min(area.width).saturating_sub(2).max(1) as usize;
+        // Word wrapping can take a row more than the width suggests; leave one spare.
+        let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum::<usize>() + 1;
+        let area = centered(area, 76, rows as u16 + 2);
         Clear.render(area, buf);
         let title = Span::styled(format!(" {} ", self.title), theme.style(Role::Warning));
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(pane_block(theme, true).title(title))
+            .block(pane_block(theme, true).title(title).title_bottom(keys))
             .render(area, buf);
     }
 }
