@@ -154,6 +154,8 @@ async fn submit_savepoint_and_restart_restore_state() {
     assert_eq!(history[0].kind, OpKind::Restart);
     assert_eq!(history[0].phase, Phase::Succeeded);
     assert_eq!(history[0].savepoint.as_deref(), Some(outcome.savepoint.as_str()));
+    assert_eq!(history[0].step_path(), "intent→stopping→stopped→resubmitting→succeeded");
+    assert_eq!(history[0].steps[2].note.as_deref(), Some(outcome.savepoint.as_str()));
     b.operator.cancel(&outcome.new_job_id).await.unwrap();
 }
 

@@ -144,9 +144,42 @@ pub struct Operation {
     pub savepoint: Option<String>,
     pub new_job_id: Option<String>,
     pub error: Option<String>,
+    /// Every journalled step, oldest first (filled by `Store::history`).
+    pub steps: Vec<OpStep>,
+}
+
+/// One journalled step of an operation: the phase it reached and what it learned there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpStep {
+    pub at_ms: i64,
+    pub phase: Phase,
+    pub note: Option<String>,
 }
 
 impl Operation {
+    /// The phases it went through, "intent→stopping→…", or its phase when steps are not loaded.
+    pub fn step_path(&self) -> String {
+        if self.steps.is_empty() {
+            return self.phase.as_str().to_string();
+        }
+        self.steps.iter().map(|s| s.phase.as_str()).collect::<Vec<_>>().join("→")
+    }
+
+    /// What this step learned, for the step log: the error, else the newest fact.
+    pub fn step_note(&self) -> Option<String> {
+        if let Some(error) = &self.error {
+            return Some(error.clone());
+        }
+        match self.phase {
+            Phase::Stopping => self.trigger_id.as_ref().map(|t| format!("trigger {t}")),
+            Phase::Stopped => self.savepoint.clone(),
+            Phase::Resubmitting | Phase::Succeeded => {
+                self.new_job_id.as_ref().map(|j| format!("job {j}"))
+            }
+            _ => None,
+        }
+    }
+
     /// A restart that did not finish and still has something to resume from: it was cut off
     /// mid-way, or its resubmission was refused after the savepoint was taken.
     pub fn is_resumable(&self) -> bool {

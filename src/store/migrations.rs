@@ -63,4 +63,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX operations_by_job ON operations (cluster, job_id);
     CREATE INDEX operations_by_phase ON operations (phase);",
+    // 3: every journalled step of an operation, in order (the operation row keeps the last).
+    "CREATE TABLE operation_steps (
+        id INTEGER PRIMARY KEY,
+        operation_id INTEGER NOT NULL REFERENCES operations (id),
+        at_ms INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX operation_steps_by_operation ON operation_steps (operation_id, id);",
 ];

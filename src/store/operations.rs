@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
 use crate::fleet::now_ms;
-use crate::ops::model::{LaunchSpec, OpKind, Operation, Phase, Program, os_user};
+use crate::ops::model::{LaunchSpec, OpKind, OpStep, Operation, Phase, Program, os_user};
 
 const OPERATION_COLUMNS: &str =
     "id, started_ms, updated_ms, os_user, cluster, job_id, spec_id, action,
@@ -27,6 +27,7 @@ fn operation(row: &Row<'_>) -> rusqlite::Result<Operation> {
         savepoint: row.get(11)?,
         new_job_id: row.get(12)?,
         error: row.get(13)?,
+        steps: Vec::new(),
     })
 }
 
@@ -136,8 +137,13 @@ impl Store {
              VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![now, user, cluster, job_id, spec_id, kind.as_str(), params.to_string(), Phase::Intent.as_str()],
         )?;
+        let id = self.conn.last_insert_rowid();
+        self.conn.execute(
+            "INSERT INTO operation_steps (operation_id, at_ms, phase) VALUES (?1, ?2, ?3)",
+            params![id, now, Phase::Intent.as_str()],
+        )?;
         Ok(Operation {
-            id: self.conn.last_insert_rowid(),
+            id,
             started_ms: now,
             updated_ms: now,
             os_user: user,
@@ -151,12 +157,17 @@ impl Store {
             savepoint: None,
             new_job_id: None,
             error: None,
+            steps: Vec::new(),
         })
     }
 
-    /// Journals an operation's progress or outcome.
+    /// Journals an operation's progress or outcome, and the step in the step log.
     pub fn save_operation(&self, op: &mut Operation) -> Result<(), StoreError> {
         op.updated_ms = now_ms();
+        self.conn.execute(
+            "INSERT INTO operation_steps (operation_id, at_ms, phase, note) VALUES (?1, ?2, ?3, ?4)",
+            params![op.id, op.updated_ms, op.phase.as_str(), op.step_note()],
+        )?;
         self.conn.execute(
             "UPDATE operations SET updated_ms = ?2, phase = ?3, trigger_id = ?4, savepoint = ?5,
                  new_job_id = ?6, error = ?7, spec_id = ?8, job_id = ?9
@@ -200,9 +211,23 @@ impl Store {
              WHERE ?1 IS NULL OR job_id = ?1 OR new_job_id = ?1 ORDER BY id DESC LIMIT ?2"
         );
         let mut stmt = self.conn.prepare(&sql)?;
-        let ops = stmt
+        let mut ops = stmt
             .query_map(params![job, limit as i64], operation)?
             .collect::<Result<Vec<_>, _>>()?;
+        let mut steps = self.conn.prepare_cached(
+            "SELECT at_ms, phase, note FROM operation_steps WHERE operation_id = ?1 ORDER BY id",
+        )?;
+        for op in &mut ops {
+            op.steps = steps
+                .query_map(params![op.id], |r| {
+                    Ok(OpStep {
+                        at_ms: r.get(0)?,
+                        phase: Phase::parse(&r.get::<_, String>(1)?).unwrap_or(Phase::Failed),
+                        note: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+        }
         Ok(ops)
     }
 }

@@ -204,7 +204,17 @@ mod journal {
         let _cancel = begin(OpKind::Cancel);
         let ids: Vec<i64> = store.resumable_restarts().unwrap().iter().map(|o| o.id).collect();
         assert_eq!(ids, vec![cut_off.id, refused.id]);
-        assert_eq!(store.history(Some("j1"), 10).unwrap().len(), 5);
+        let history = store.history(Some("j1"), 10).unwrap();
+        assert_eq!(history.len(), 5);
+        let refused_steps: Vec<_> = history
+            .iter()
+            .find(|o| o.id == refused.id)
+            .unwrap()
+            .steps
+            .iter()
+            .map(|s| s.phase)
+            .collect();
+        assert_eq!(refused_steps, vec![Phase::Intent, Phase::Failed], "every step is kept");
         assert_eq!(store.history(None, 2).unwrap()[0].kind, OpKind::Cancel, "newest first");
     }
 }

@@ -333,7 +333,7 @@ fn document(
                 theme.style(Role::Muted),
             ),
             Span::styled(format!("{:<10}", op.kind.as_str()), theme.style(Role::Text)),
-            Span::styled(format!("{:<13}", op.phase.as_str()), theme.style(role)),
+            Span::styled(format!("{} ", op.step_path()), theme.style(role)),
             Span::styled(format!("{} ", op.os_user), theme.style(Role::Muted)),
             Span::styled(detail.join(" · "), theme.style(Role::Text)),
         ]));
