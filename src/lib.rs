@@ -8,6 +8,7 @@ pub mod config;
 pub mod fleet;
 pub mod flink;
 pub mod insight;
+pub mod logs;
 pub mod monitor;
 pub mod ops;
 pub mod paths;

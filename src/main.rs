@@ -135,6 +135,11 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             let config = load_config(&cli, &paths)?;
             flinkdeck::cli::ops::run(command, &config, &paths.database_file()).await
         }
+        Some(Command::Logs { job, follow, jm, tm, grep }) => {
+            let config = load_config(&cli, &paths)?;
+            flinkdeck::cli::logs::run(&config, job, *follow, *jm, tm.as_deref(), grep.as_deref())
+                .await
+        }
         Some(Command::Paths) => {
             println!(
                 "config file  {}",

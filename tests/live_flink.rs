@@ -217,3 +217,108 @@ async fn the_console_draws_the_live_fleet() {
     let first_row = app.jobs.selected_job(&app.fleet).unwrap().1;
     assert_eq!(first_row.summary.name, FATAL_JOB);
 }
+
+fn logs_cli(state: &SandboxState, args: &[&str]) -> std::process::Output {
+    let dirs = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
+    command
+        .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
+        .env("FLINKDECK_DATA_DIR", dirs.path().join("data"));
+    for cluster in &state.clusters {
+        command.arg("--cluster").arg(format!("{}={}", cluster.name, cluster.url()));
+    }
+    command.arg("logs").args(args).output().unwrap()
+}
+
+#[test]
+fn logs_of_a_failed_job_open_its_task_manager_at_the_failure() {
+    let state = sandbox();
+    let output = logs_cli(state, &[FATAL_JOB]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("taskmanager"), "{stderr}");
+    // The note names the line where the failing task's record starts; the stack trace follows.
+    let line: usize = stderr.rsplit("see line ").next().unwrap().trim().parse().unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let record = &lines[line - 1..(line + 6).min(lines.len())];
+    assert!(
+        record
+            .iter()
+            .any(|l| l.contains("java.lang.RuntimeException: flinkdeck sample: injected failure")),
+        "{record:#?}"
+    );
+    assert!(
+        record.iter().any(|l| l.trim_start().starts_with("at ")),
+        "stack trace in view: {record:#?}"
+    );
+}
+
+#[test]
+fn logs_of_a_healthy_job_are_its_job_manager_lines() {
+    let state = sandbox();
+    let (_, _, jid) = state.jobs.iter().find(|(_, n, _)| n == "orders").unwrap();
+    let output = logs_cli(state, &["orders"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let firsts: Vec<&str> = stdout.lines().filter(|l| l.starts_with("20")).collect();
+    assert!(!firsts.is_empty());
+    // Each record mentions the job (a record's continuation lines may not).
+    assert!(firsts.iter().any(|l| l.contains(jid.as_str())));
+    let grep = logs_cli(state, &["orders", "--jm", "--grep", "Completed checkpoint \\d+ for job"]);
+    let text = String::from_utf8_lossy(&grep.stdout);
+    assert!(
+        text.lines().count() > 0 && text.lines().all(|l| l.contains("Completed checkpoint")),
+        "{text}"
+    );
+    let missing = logs_cli(state, &["orders", "--tm", "no-such-taskmanager"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("404"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}
+
+#[test]
+fn logs_follow_prints_new_lines_as_they_come() {
+    use std::io::BufRead;
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
+    command
+        .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
+        .env("FLINKDECK_DATA_DIR", dirs.path().join("data"));
+    for cluster in &state.clusters {
+        command.arg("--cluster").arg(format!("{}={}", cluster.name, cluster.url()));
+    }
+    let mut child = command
+        .args(["logs", "orders", "--jm", "--follow", "--grep", "Completed checkpoint"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in reader.lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    // Drain what was already there, then wait for lines written after the start.
+    let started = Instant::now();
+    let mut seen_after = 0;
+    while started.elapsed() < Duration::from_secs(15) && seen_after < 3 {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
+            && started.elapsed() > Duration::from_secs(2)
+        {
+            assert!(line.contains("Completed checkpoint"), "{line}");
+            seen_after += 1;
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(seen_after >= 3, "follow printed {seen_after} new lines in 15 s");
+}

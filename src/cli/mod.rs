@@ -1,5 +1,6 @@
 //! The command line: global flags, subcommands, and the printed reports.
 
+pub mod logs;
 pub mod ops;
 pub mod table;
 
@@ -144,6 +145,23 @@ pub enum Command {
         abandon: Option<i64>,
         #[arg(long)]
         json: bool,
+    },
+    /// Print the log that explains JOB: for a failing job the log of the TaskManager that
+    /// failed, else the JobManager's lines about the job.
+    Logs {
+        job: String,
+        /// Keep printing new lines as they are written.
+        #[arg(long)]
+        follow: bool,
+        /// The JobManager's whole log instead.
+        #[arg(long, conflicts_with = "tm")]
+        jm: bool,
+        /// This TaskManager's whole log instead.
+        #[arg(long, value_name = "ID")]
+        tm: Option<String>,
+        /// Only records (a line and its stack trace) that match this regular expression.
+        #[arg(long, value_name = "REGEX")]
+        grep: Option<String>,
     },
     /// The operations journal, newest first (all jobs, or one).
     History {

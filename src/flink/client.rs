@@ -148,6 +148,17 @@ impl FlinkClient {
         Ok(started.jobid)
     }
 
+    /// GETs the raw body at the base URL plus `segments` (each pushed as one path segment,
+    /// so ids and file names with `:` or spaces stay intact).
+    pub async fn get_bytes(&self, segments: &[&str]) -> Result<Vec<u8>, FlinkError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| FlinkError::Setup("the base URL cannot carry a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        self.execute(self.http.request(Method::GET, url)).await
+    }
+
     /// GETs `path` (relative to the base URL) and decodes its JSON body.
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, FlinkError> {
         let url = self.base.join(path).map_err(|e| FlinkError::Setup(e.to_string()))?;
