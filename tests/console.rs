@@ -363,3 +363,37 @@ fn copy_and_adopt_forms_are_prefilled_by_the_effects() {
     key(&mut app, KeyCode::Enter);
     assert!(matches!(app.take_effects().as_slice(), [Effect::Adopt { .. }]));
 }
+
+#[test]
+fn the_log_viewer_opens_at_the_failure_and_goes_back() {
+    use flinkdeck::tui::logops::LogEvent;
+    let mut app = sample_app();
+    first_job_in_state(&mut app, JobState::Failed);
+    press(&mut app, "l");
+    let Some(Effect::OpenLogs { cluster, jid, .. }) = app.take_effects().pop() else {
+        panic!("no open")
+    };
+    let mut log = String::new();
+    for i in 0..40 {
+        log.push_str(&format!("2025-11-21 10:30:{i:02},000 INFO  org.x.Y [] - routine line {i}\n"));
+    }
+    log.push_str("2025-11-21 10:31:00,000 WARN  org.apache.flink.runtime.taskmanager.Task [] - count (1/1) switched from RUNNING to FAILED with failure cause:\n");
+    log.push_str("java.lang.RuntimeException: injected failure\n\tat flinkdeck.sample.SampleJob$CountPerKey.map(SampleJob.java:214)\n");
+    log.push_str("2025-11-21 10:31:01,000 ERROR org.x.Y [] - after the failure\n");
+    let records = flinkdeck::logs::parse_records(log.as_bytes(), 0);
+    app.on_log_event(LogEvent::Opened {
+        title: "taskmanager tm-1 · tm.log · exception on taskmanager tm-1".into(),
+        cluster,
+        jid,
+        records,
+        anchor: Some(40),
+    });
+    let text = screen(&app, 80, 24);
+    insta::assert_snapshot!("log_viewer_80x24", text);
+    assert!(text.contains("taskmanager.Task") && text.contains("    at flinkdeck.sample"), "{text}");
+    press(&mut app, "e");
+    assert!(app.log_view.as_ref().unwrap().current_line().unwrap().contains("after the failure"));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.log_view.is_none());
+    assert_eq!(app.take_effects(), vec![Effect::CloseLogs]);
+}

@@ -8,11 +8,10 @@ use regex::Regex;
 
 use crate::config::Config;
 use crate::fleet::Fleet;
-use crate::flink::{FlinkClient, FlinkError};
+use crate::flink::FlinkClient;
+use crate::logs::follow::{self, FollowEvent};
 use crate::logs::jump::{self, Anchor};
-use crate::logs::{
-    FlinkLogSource, LogRecord, LogSource, LogTarget, TailEvent, Tailer, parse_records,
-};
+use crate::logs::{FlinkLogSource, LogRecord, LogSource, LogTarget};
 use crate::monitor;
 
 /// How often `--follow` polls: TaskManager files are cached for `web.refresh-interval`
@@ -68,64 +67,40 @@ pub async fn run(
     let narrow_to_job = !jm && tm.is_none() && matches!(anchor, Some(Anchor::JobId(_)));
     let selection = Selection { job: narrow_to_job.then(|| jid.clone()), grep };
     let source = FlinkLogSource { client, target };
-    let files = source
-        .list()
+    let describe = source.describe();
+    let opened = follow::open(source, anchor.as_ref())
         .await
-        .wrap_err_with(|| format!("listing the logs of {}", source.describe()))?;
-    let file = source
-        .main_log(&files)
-        .ok_or_else(|| eyre!("{} lists no log file", source.describe()))?
-        .name
-        .clone();
-    let body = source.fetch(&file).await?;
-    let records = parse_records(&body, 0);
-    if let (Some(plan), Some(anchor)) = (&plan, &anchor)
-        && let Some(at) = jump::locate(&records, anchor)
-    {
+        .wrap_err_with(|| format!("reading the log of {describe}"))?;
+    if let (Some(plan), Some(at)) = (&plan, opened.anchor) {
         eprintln!(
-            "flinkdeck: {} ({}), {}: see line {}",
-            source.describe(),
-            file,
+            "flinkdeck: {describe} ({}), {}: see line {}",
+            opened.file,
             plan.reason,
-            records[at].line + 1
+            opened.records[at].line + 1
         );
     }
-    let mut out = std::io::stdout().lock();
-    print_records(&mut out, &records, &selection)?;
-    drop(out);
+    print_records(&mut std::io::stdout().lock(), &opened.records, &selection)?;
     if !follow {
         return Ok(());
     }
-    // Only whole lines are printed; a partial last line waits for the rest.
-    let complete = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let mut pending = Vec::new();
-    let mut line_number = records.last().map_or(0, |r| r.line + r.lines.len());
-    let mut tail = Tailer::starting_at(source, file, complete as u64);
+    let mut follower = opened.follower;
     loop {
         tokio::time::sleep(FOLLOW_INTERVAL).await;
-        let fresh = match tail.poll().await {
-            Ok(TailEvent::Appended(bytes)) => bytes,
-            Ok(TailEvent::Rotated(bytes)) => {
-                eprintln!("flinkdeck: {} was rotated; following the new file", tail.file);
-                pending.clear();
-                line_number = 0;
-                bytes
+        let records = match follower.next().await {
+            Ok(FollowEvent::Appended(records)) => records,
+            Ok(FollowEvent::Rotated(records)) => {
+                eprintln!("flinkdeck: {} was rotated; following the new file", follower.describe());
+                records
             }
-            Ok(TailEvent::Unchanged) => continue,
-            Ok(TailEvent::Vanished) | Err(FlinkError::Http { status: 404, .. }) => {
-                let source = tail.source.describe();
-                return Err(eyre!("{} of {source} is gone (its TaskManager stopped?)", tail.file));
+            Ok(FollowEvent::Unchanged) => continue,
+            Ok(FollowEvent::Vanished) => {
+                return Err(eyre!("{} is gone (its TaskManager stopped?)", follower.describe()));
             }
             Err(e) => {
                 eprintln!("flinkdeck: {e}; retrying");
                 continue;
             }
         };
-        pending.extend_from_slice(&fresh);
-        let Some(end) = pending.iter().rposition(|b| *b == b'\n') else { continue };
-        let chunk: Vec<u8> = pending.drain(..=end).collect();
-        let records = parse_records(&chunk, line_number);
-        line_number += chunk.iter().filter(|b| **b == b'\n').count();
         print_records(&mut std::io::stdout().lock(), &records, &selection)?;
     }
 }

@@ -60,6 +60,17 @@ pub enum Effect {
         jid: String,
         adopt: bool,
     },
+    OpenLogs {
+        cluster: String,
+        jid: String,
+        state: crate::flink::model::JobState,
+    },
+    CloseLogs,
+    SaveFile {
+        path: String,
+        contents: String,
+    },
+    CopyToClipboard(String),
     /// Resume an interrupted restart (by operation id).
     Resume(i64),
     /// Mark an interrupted restart as not to be resumed.
@@ -92,6 +103,8 @@ pub struct App {
     pub jobs: JobList,
     pub clusters: ClusterList,
     pub detail: Option<DetailView>,
+    /// The log viewer, over the list or the detail it was opened from.
+    pub log_view: Option<super::panes::logview::LogView>,
     pub overlay: Option<Overlay>,
     pub status: Option<StatusMessage>,
     pub themes: Vec<Theme>,
@@ -122,6 +135,7 @@ impl App {
             jobs: JobList::default(),
             clusters: ClusterList::default(),
             detail: None,
+            log_view: None,
             overlay: None,
             status: None,
             themes,
@@ -162,7 +176,9 @@ impl App {
 
     /// The keymap context of what has the keys now.
     pub fn context(&self) -> Context {
-        if self.detail.is_some() {
+        if self.log_view.is_some() {
+            Context::Logs
+        } else if self.detail.is_some() {
             Context::Detail
         } else if self.focus == Focus::Clusters {
             Context::Clusters
@@ -173,6 +189,9 @@ impl App {
 
     pub fn on_resize(&mut self, width: u16, height: u16) {
         self.viewport = Rect::new(0, 0, width, height);
+        if let Some(view) = &mut self.log_view {
+            view.height = height.saturating_sub(4) as usize;
+        }
         let page = self.job_page();
         self.jobs.scroll_into_view(page);
     }
@@ -254,6 +273,10 @@ impl App {
                     FormOutcome::Done(effect) => self.effects.push(*effect),
                 },
             }
+            return;
+        }
+        if self.log_view.as_ref().is_some_and(|v| v.prompt.is_some()) {
+            self.log_prompt_key(key);
             return;
         }
         if self.jobs.editing_filter {
@@ -382,6 +405,9 @@ impl App {
 
     /// Carries out one action in the current context.
     pub fn dispatch(&mut self, action: Action) {
+        if self.log_action(action) {
+            return;
+        }
         match action {
             Action::Quit => self.should_quit = true,
             Action::Help => self.overlay = Some(Overlay::Help(Help::default())),
@@ -431,6 +457,7 @@ impl App {
             | Action::CancelJob
             | Action::Restart => self.job_action(action),
             Action::SubmitJob | Action::CopyJob | Action::AdoptJob => self.job_form(action),
+            Action::OpenLogs => self.open_logs(),
             _ => self.navigate(action),
         }
     }

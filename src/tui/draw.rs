@@ -29,9 +29,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         focused,
     };
     header(app, areas.header, buf);
-    match &app.detail {
-        Some(detail) => detail.render(&ctx(true), areas.body, buf),
-        None => {
+    match (&app.log_view, &app.detail) {
+        (Some(view), _) => view.render(theme, areas.body, buf),
+        (None, Some(detail)) => detail.render(&ctx(true), areas.body, buf),
+        (None, None) => {
             app.clusters.render(&ctx(app.focus == Focus::Clusters), areas.clusters, buf);
             app.jobs.render(&ctx(app.focus == Focus::Jobs), areas.jobs, buf);
         }

@@ -7,10 +7,13 @@ use tokio::sync::mpsc;
 
 use super::app::Effect;
 use super::jobops::{JobAction, OpUpdate};
+use super::logops::LogEvent;
 use super::panes::form::JobForm;
 use crate::config::Config;
 use crate::flink::{FlinkClient, FlinkError};
 use crate::insight::{self, JobInsight};
+use crate::logs::follow::{self, FollowEvent};
+use crate::logs::{FlinkLogSource, LogSource};
 use crate::monitor::Monitor;
 use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Program};
@@ -20,6 +23,9 @@ pub struct Effects {
     pub ops: OpsContext,
     pub monitor: Monitor,
     pub insights: mpsc::Sender<JobInsight>,
+    pub logs: mpsc::UnboundedSender<LogEvent>,
+    /// The task reading and following the open log, if any.
+    pub log_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// What building an operator needs; cloned into background tasks.
@@ -108,7 +114,7 @@ impl Effects {
     }
 
     /// Runs one effect; `Err` is a message for the status line.
-    pub fn run(&self, effect: Effect) -> Result<(), String> {
+    pub fn run(&mut self, effect: Effect) -> Result<(), String> {
         match effect {
             Effect::Refresh => self.monitor.refresh_all(),
             Effect::FetchInsight { cluster, jid } => {
@@ -185,6 +191,42 @@ impl Effects {
                     }
                 });
             }
+            Effect::OpenLogs { cluster, jid, state } => {
+                let client = self.ops.client(&cluster)?;
+                if let Some(task) = self.log_task.take() {
+                    task.abort();
+                }
+                self.log_task = Some(tokio::spawn(open_and_follow(
+                    client,
+                    cluster,
+                    jid,
+                    state,
+                    self.logs.clone(),
+                )));
+            }
+            Effect::CloseLogs => {
+                if let Some(task) = self.log_task.take() {
+                    task.abort();
+                }
+            }
+            Effect::SaveFile { path, contents } => {
+                let updates = self.ops.updates.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = std::fs::write(&path, contents.as_bytes())
+                        .map(|_| format!("saved to {path}"))
+                        .map_err(|e| format!("{path}: {e}"));
+                    let _ = updates.send(OpUpdate::Done { label: "save".into(), result });
+                });
+            }
+            Effect::CopyToClipboard(text) => {
+                // OSC 52 asks the terminal (even over SSH and in tmux) to set its clipboard.
+                use base64::Engine as _;
+                use std::io::Write as _;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+                let _ = out.flush();
+            }
             Effect::Resume(id) | Effect::Abandon(id) => {
                 let resume = matches!(effect, Effect::Resume(_));
                 let store = self.ops.store.clone().ok_or("the journal is unavailable")?;
@@ -215,3 +257,60 @@ impl Effects {
         Ok(())
     }
 }
+
+/// Opens the log that explains the job, then follows it until the viewer closes (the task
+/// is aborted then).
+async fn open_and_follow(
+    client: FlinkClient,
+    cluster: String,
+    jid: String,
+    state: crate::flink::model::JobState,
+    events: mpsc::UnboundedSender<LogEvent>,
+) {
+    let opened = async {
+        let plan = crate::logs::jump::plan(&client, &jid, &state).await?;
+        let source = FlinkLogSource { client, target: plan.target.clone() };
+        let describe = source.describe();
+        let opened = follow::open(source, Some(&plan.anchor)).await?;
+        Ok::<_, FlinkError>((plan, describe, opened))
+    }
+    .await;
+    let (plan, describe, opened) = match opened {
+        Ok(found) => found,
+        Err(error) => {
+            let _ = events.send(LogEvent::Failed(error.to_string()));
+            return;
+        }
+    };
+    let title = format!("{describe} · {} · {}", opened.file, plan.reason);
+    let mut follower = opened.follower;
+    let first =
+        LogEvent::Opened { title, cluster, jid, records: opened.records, anchor: opened.anchor };
+    if events.send(first).is_err() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(LOG_POLL).await;
+        let event = match follower.next().await {
+            Ok(FollowEvent::Unchanged) => continue,
+            Ok(FollowEvent::Appended(records)) if records.is_empty() => continue,
+            Ok(FollowEvent::Appended(records)) => LogEvent::Appended(records),
+            Ok(FollowEvent::Rotated(records)) => LogEvent::Rotated(records),
+            Ok(FollowEvent::Vanished) => {
+                let _ = events.send(LogEvent::Notice(format!(
+                    "{} is gone; not following any more",
+                    follower.describe()
+                )));
+                return;
+            }
+            Err(error) => LogEvent::Notice(format!("following paused: {error}")),
+        };
+        if events.send(event).is_err() {
+            return;
+        }
+    }
+}
+
+/// TaskManager log copies are cached for `web.refresh-interval`; polling faster than once
+/// a second gains nothing.
+const LOG_POLL: std::time::Duration = std::time::Duration::from_secs(1);

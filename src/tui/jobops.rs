@@ -58,7 +58,7 @@ fn phase_text(phase: Phase) -> &'static str {
 
 impl App {
     /// The job an action applies to: the open detail's, else the selected row's.
-    fn target_job(&self) -> Option<(String, String, String, JobState)> {
+    pub(super) fn target_job(&self) -> Option<(String, String, String, JobState)> {
         let (cluster, jid) = match &self.detail {
             Some(d) => (d.cluster.clone(), d.jid.clone()),
             None => {

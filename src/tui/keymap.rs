@@ -18,11 +18,12 @@ pub enum Context {
     Jobs,
     Clusters,
     Detail,
+    Logs,
 }
 
 impl Context {
-    pub const ALL: [Context; 4] =
-        [Context::Jobs, Context::Clusters, Context::Detail, Context::Global];
+    pub const ALL: [Context; 5] =
+        [Context::Jobs, Context::Clusters, Context::Detail, Context::Logs, Context::Global];
 
     fn section(self) -> &'static str {
         match self {
@@ -30,6 +31,7 @@ impl Context {
             Context::Jobs => "jobs",
             Context::Clusters => "clusters",
             Context::Detail => "detail",
+            Context::Logs => "logs",
         }
     }
 
@@ -39,6 +41,7 @@ impl Context {
             Context::Jobs => "Job list",
             Context::Clusters => "Session clusters",
             Context::Detail => "Job detail",
+            Context::Logs => "Log viewer",
         }
     }
 }
@@ -199,8 +202,16 @@ impl Keymap {
     /// The key to show for `action` in `context` (pane first, then global).
     /// The shortest key wins ("q" over "ctrl-c"): it is the one worth showing.
     pub fn first_key(&self, context: Context, action: Action) -> Option<&str> {
-        let shortest = |c: Context| self.keys_for(c, action).into_iter().min_by_key(|k| k.len());
-        shortest(context).or_else(|| shortest(Context::Global))
+        let own = self.keys_for(context, action).into_iter().min_by_key(|k| k.len());
+        // A global key the pane rebinds does something else there: do not show it.
+        let rebound =
+            |key: &&str| self.bindings.get(&context).is_some_and(|m| m.contains_key(*key));
+        own.or_else(|| {
+            self.keys_for(Context::Global, action)
+                .into_iter()
+                .filter(|k| !rebound(k))
+                .min_by_key(|k| k.len())
+        })
     }
 }
 

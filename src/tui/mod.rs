@@ -9,6 +9,7 @@ pub mod format;
 pub mod jobops;
 pub mod keymap;
 pub mod layout;
+pub mod logops;
 pub mod panes;
 pub mod theme;
 
@@ -29,6 +30,7 @@ use app::App;
 use effects::{Effects, OpsContext};
 use jobops::OpUpdate;
 use keymap::Keymap;
+use logops::LogEvent;
 use theme::Theme;
 
 /// Everything the console needs, prepared by the binary.
@@ -82,7 +84,8 @@ pub async fn run(console: Console) -> Result<()> {
         store,
         updates: update_tx,
     };
-    let effects = Effects { ops, monitor, insights: insight_tx };
+    let (log_tx, mut log_events) = mpsc::unbounded_channel::<LogEvent>();
+    let mut effects = Effects { ops, monitor, insights: insight_tx, logs: log_tx, log_task: None };
     effects.check_interrupted();
 
     let mut terminal = ratatui::init();
@@ -117,6 +120,13 @@ pub async fn run(console: Console) -> Result<()> {
                 }
                 Some(insight) = insights.recv() => app.on_insight(insight),
                 Some(update) = updates.recv() => app.on_op_update(update),
+                Some(event) = log_events.recv() => {
+                    app.on_log_event(event);
+                    // A fast log arrives in many small batches: fold them in before drawing.
+                    while let Ok(event) = log_events.try_recv() {
+                        app.on_log_event(event);
+                    }
+                }
                 _ = tick.tick() => app.on_tick(now_ms()),
             }
             for effect in app.take_effects() {

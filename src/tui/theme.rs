@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::fleet::Health;
 use crate::flink::model::JobState;
+use crate::logs::Level;
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
@@ -44,10 +45,14 @@ pub enum Role {
     ClusterUp,
     ClusterDown,
     ClusterStale,
+    LogError,
+    LogWarn,
+    LogInfo,
+    LogDebug,
 }
 
 impl Role {
-    const ALL: [(Role, &'static str); 24] = [
+    const ALL: [(Role, &'static str); 28] = [
         (Role::Text, "text"),
         (Role::Muted, "muted"),
         (Role::Title, "title"),
@@ -72,6 +77,10 @@ impl Role {
         (Role::ClusterUp, "cluster.up"),
         (Role::ClusterDown, "cluster.down"),
         (Role::ClusterStale, "cluster.stale"),
+        (Role::LogError, "log.error"),
+        (Role::LogWarn, "log.warn"),
+        (Role::LogInfo, "log.info"),
+        (Role::LogDebug, "log.debug"),
     ];
 
     fn from_name(name: &str) -> Option<Self> {
@@ -88,6 +97,15 @@ impl Role {
             JobState::Finished => Role::JobFinished,
             JobState::Canceled | JobState::Cancelling => Role::JobCanceled,
             JobState::Suspended | JobState::Other(_) => Role::JobOther,
+        }
+    }
+
+    pub fn for_level(level: Level) -> Self {
+        match level {
+            Level::Error => Role::LogError,
+            Level::Warn => Role::LogWarn,
+            Level::Info | Level::Other => Role::LogInfo,
+            Level::Debug | Level::Trace => Role::LogDebug,
         }
     }
 

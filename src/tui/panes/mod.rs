@@ -6,6 +6,7 @@ pub mod detail;
 pub mod form;
 pub mod help;
 pub mod jobs;
+pub mod logview;
 pub mod palette;
 
 use chrono::FixedOffset;
