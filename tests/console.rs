@@ -390,7 +390,10 @@ fn the_log_viewer_opens_at_the_failure_and_goes_back() {
     });
     let text = screen(&app, 80, 24);
     insta::assert_snapshot!("log_viewer_80x24", text);
-    assert!(text.contains("taskmanager.Task") && text.contains("    at flinkdeck.sample"), "{text}");
+    assert!(
+        text.contains("taskmanager.Task") && text.contains("    at flinkdeck.sample"),
+        "{text}"
+    );
     press(&mut app, "e");
     assert!(app.log_view.as_ref().unwrap().current_line().unwrap().contains("after the failure"));
     key(&mut app, KeyCode::Esc);

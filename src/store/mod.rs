@@ -56,6 +56,24 @@ impl Store {
                 message: e.to_string(),
             })?;
         }
+        // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for:
+        // two processes opening the same fresh file at once see "database is locked".
+        // Retry for a few seconds, as the busy timeout does for everything else.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match Self::open_once(path) {
+                Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
