@@ -387,6 +387,7 @@ fn the_log_viewer_opens_at_the_failure_and_goes_back() {
         jid,
         records,
         anchor: Some(40),
+        keep: None,
     });
     let text = screen(&app, 80, 24);
     insta::assert_snapshot!("log_viewer_80x24", text);

@@ -284,8 +284,12 @@ async fn open_and_follow(
     };
     let title = format!("{describe} · {} · {}", opened.file, plan.reason);
     let mut follower = opened.follower;
-    let first =
-        LogEvent::Opened { title, cluster, jid, records: opened.records, anchor: opened.anchor };
+    let (anchor, keep) = match &plan.anchor {
+        // A healthy job: the JobManager log narrowed to the job, following.
+        crate::logs::jump::Anchor::JobId(id) => (None, Some(regex::escape(id))),
+        crate::logs::jump::Anchor::Exception { .. } => (opened.anchor, None),
+    };
+    let first = LogEvent::Opened { title, cluster, jid, records: opened.records, anchor, keep };
     if events.send(first).is_err() {
         return;
     }

@@ -15,6 +15,8 @@ pub enum LogEvent {
         jid: String,
         records: Vec<LogRecord>,
         anchor: Option<usize>,
+        /// A filter to start with (a healthy job's id in the JobManager log).
+        keep: Option<String>,
     },
     Appended(Vec<LogRecord>),
     Rotated(Vec<LogRecord>),
@@ -36,10 +38,14 @@ impl App {
     pub fn on_log_event(&mut self, event: LogEvent) {
         let height = self.viewport.height.saturating_sub(4) as usize;
         match event {
-            LogEvent::Opened { title, cluster, jid, records, anchor } => {
+            LogEvent::Opened { title, cluster, jid, records, anchor, keep } => {
                 let mut view =
                     LogView::new(title, cluster, jid, records, anchor, DEFAULT_LINE_CAP, height);
-                view.height = height;
+                if let Some(keep) = keep.and_then(|k| regex::Regex::new(&k).ok()) {
+                    view.filter_in = Some(keep);
+                    view.refilter();
+                    view.to_end();
+                }
                 self.log_view = Some(view);
                 self.status = None;
             }
