@@ -96,6 +96,29 @@ pub fn jobs_overview_body(jobs: &[JobSummary]) -> String {
     json!({ "jobs": jobs }).to_string()
 }
 
+/// A TaskManager-style log of `lines` lines (numbered from `start`), one in 50 a WARN with a 6-line stack trace, about 100 bytes each.
+pub fn synthetic_log(lines: usize, start: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(lines * 104);
+    let mut i = start;
+    while i < start + lines {
+        let (s, ms) = (i / 1000 % 60, i % 1000);
+        if i % 50 == 7 {
+            out.extend_from_slice(format!("2026-11-21 11:30:{s:02},{ms:03} WARN  org.apache.flink.runtime.taskmanager.Task [] - task {i} switched from RUNNING to FAILED\n").as_bytes());
+            out.extend_from_slice(
+                b"java.lang.RuntimeException: flinkdeck sample: injected failure\n",
+            );
+            for _ in 0..4 {
+                out.extend_from_slice(b"\tat org.apache.flink.streaming.runtime.tasks.StreamTask.invoke(StreamTask.java:959)\n");
+            }
+            i += 6;
+        } else {
+            out.extend_from_slice(format!("2026-11-21 11:30:{s:02},{ms:03} INFO  org.apache.flink.runtime.checkpoint.CheckpointCoordinator [] - Completed checkpoint {i} for job 0123\n").as_bytes());
+            i += 1;
+        }
+    }
+    out
+}
+
 /// One simulated JobManager. Dropping it stops the server.
 pub struct SimCluster {
     addr: SocketAddr,

@@ -15,19 +15,14 @@ pub struct LogBuffer {
     cap: usize,
     /// Lines dropped from the front to stay under the cap.
     pub dropped: usize,
-    /// Bumped whenever records leave the front, so views know their indices moved.
-    pub front_generation: u64,
+    /// The sequence number of the first record held: records are numbered from 0 in
+    /// arrival order, so views can keep numbers that stay valid when the front is dropped.
+    pub first_seq: u64,
 }
 
 impl LogBuffer {
     pub fn new(cap: usize) -> Self {
-        Self {
-            records: VecDeque::new(),
-            lines: 0,
-            cap: cap.max(1),
-            dropped: 0,
-            front_generation: 0,
-        }
+        Self { records: VecDeque::new(), lines: 0, cap: cap.max(1), dropped: 0, first_seq: 0 }
     }
 
     pub fn records(&self) -> &VecDeque<LogRecord> {
@@ -51,16 +46,26 @@ impl LogBuffer {
                 let Some(old) = self.records.pop_front() else { break };
                 self.lines -= old.lines.len();
                 self.dropped += old.lines.len();
+                self.first_seq += 1;
             }
-            self.front_generation += 1;
         }
     }
 
     /// Forgets everything (the file was rotated).
     pub fn clear(&mut self) {
+        self.first_seq += self.records.len() as u64;
         self.records.clear();
         self.lines = 0;
-        self.front_generation += 1;
+    }
+
+    /// The record with sequence number `seq`, if it is still held.
+    pub fn get(&self, seq: u64) -> Option<&LogRecord> {
+        seq.checked_sub(self.first_seq).and_then(|i| self.records.get(i as usize))
+    }
+
+    /// The sequence number one past the last record.
+    pub fn end_seq(&self) -> u64 {
+        self.first_seq + self.records.len() as u64
     }
 }
 

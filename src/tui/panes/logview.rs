@@ -7,6 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
+use std::collections::VecDeque;
+
 use regex::Regex;
 
 use super::pane_block;
@@ -50,10 +52,12 @@ pub struct LogView {
     pub cluster: String,
     pub jid: String,
     pub buffer: LogBuffer,
-    /// Display lines after the filters: (record index, line within the record).
-    visible: Vec<(u32, u32)>,
-    filtered_records: usize,
-    seen_generation: u64,
+    /// Display lines after the filters: (record sequence number, line within the record).
+    /// Sequence numbers survive old records leaving the buffer, so a full buffer that
+    /// drops its front only drops the front of this list too.
+    visible: VecDeque<(u64, u32)>,
+    /// The next record sequence number the filters have not seen.
+    filtered_upto: u64,
     pub top: usize,
     pub follow: bool,
     pub wrap: bool,
@@ -84,9 +88,8 @@ impl LogView {
             cluster,
             jid,
             buffer,
-            visible: Vec::new(),
-            filtered_records: 0,
-            seen_generation: 0,
+            visible: VecDeque::new(),
+            filtered_upto: 0,
             top: 0,
             follow: anchor.is_none(),
             wrap: false,
@@ -100,7 +103,8 @@ impl LogView {
         view.refilter();
         if let Some(record) = anchor {
             // The failure's record at the top third, its stack trace below it in view.
-            let line = view.visible.iter().position(|(r, _)| *r as usize >= record).unwrap_or(0);
+            let seq = view.buffer.first_seq + record as u64;
+            let line = view.visible.iter().position(|(r, _)| *r >= seq).unwrap_or(0);
             view.top = line.saturating_sub(view.height / 3);
         }
         view.keep_following();
@@ -119,19 +123,20 @@ impl LogView {
     /// Rebuilds the display lines over the whole buffer (filters apply to all of it).
     pub fn refilter(&mut self) {
         self.visible.clear();
-        self.filtered_records = 0;
-        self.seen_generation = self.buffer.front_generation;
+        self.filtered_upto = self.buffer.first_seq;
         self.extend_visible();
     }
 
     fn extend_visible(&mut self) {
-        let records = self.buffer.records();
-        for (index, record) in records.iter().enumerate().skip(self.filtered_records) {
+        let first = self.buffer.first_seq;
+        let skip = self.filtered_upto.saturating_sub(first) as usize;
+        for (index, record) in self.buffer.records().iter().enumerate().skip(skip) {
             if self.keeps(record) {
-                self.visible.extend((0..record.lines.len()).map(|l| (index as u32, l as u32)));
+                let seq = first + index as u64;
+                self.visible.extend((0..record.lines.len()).map(|l| (seq, l as u32)));
             }
         }
-        self.filtered_records = records.len();
+        self.filtered_upto = self.buffer.end_seq();
     }
 
     fn keep_following(&mut self) {
@@ -142,15 +147,20 @@ impl LogView {
 
     /// New records at the end of the file.
     pub fn append(&mut self, records: Vec<LogRecord>) {
+        let dropped_before = self.buffer.dropped;
         self.buffer.push(records);
-        if self.buffer.front_generation != self.seen_generation {
-            // Old records left the front: indices moved, so the display lines are rebuilt.
-            self.refilter();
+        if self.buffer.dropped != dropped_before {
+            // Old records left the buffer: forget their lines and keep the view on its text.
+            let first = self.buffer.first_seq;
+            let mut gone = 0;
+            while self.visible.front().is_some_and(|(seq, _)| *seq < first) {
+                self.visible.pop_front();
+                gone += 1;
+            }
+            self.top = self.top.saturating_sub(gone);
             self.notice = Some(format!("{} old lines dropped (line cap)", self.buffer.dropped));
-            self.top = self.top.min(self.visible.len().saturating_sub(1));
-        } else {
-            self.extend_visible();
         }
+        self.extend_visible();
         self.keep_following();
     }
 
@@ -181,8 +191,8 @@ impl LogView {
         self.top = 0;
     }
 
-    fn line_text(&self, (record, line): (u32, u32)) -> &str {
-        &self.buffer.records()[record as usize].lines[line as usize]
+    fn line_text(&self, (seq, line): (u64, u32)) -> &str {
+        self.buffer.get(seq).map_or("", |r| r.lines[line as usize].as_str())
     }
 
     /// Moves to the next (or previous) display line matching the search.
@@ -199,8 +209,8 @@ impl LogView {
     /// Moves to the next (or previous) record of `level`.
     pub fn next_level(&mut self, level: Level, forward: bool) {
         let found = self.find_line(forward, |view, at| {
-            let (record, line) = view.visible[at];
-            line == 0 && view.buffer.records()[record as usize].level == level
+            let (seq, line) = view.visible[at];
+            line == 0 && view.buffer.get(seq).is_some_and(|r| r.level == level)
         });
         self.jump_to(
             found,
@@ -326,15 +336,11 @@ impl LogView {
             .iter()
             .skip(self.top)
             .take(inner_height)
-            .map(|&(record, line)| {
-                let rec = &self.buffer.records()[record as usize];
+            .filter_map(|&(seq, line)| {
+                let rec = self.buffer.get(seq)?;
                 let style = theme.style(Role::for_level(rec.level));
-                highlight(
-                    &rec.lines[line as usize],
-                    style,
-                    self.search.as_ref(),
-                    theme.style(Role::Match),
-                )
+                let text = &rec.lines[line as usize];
+                Some(highlight(text, style, self.search.as_ref(), theme.style(Role::Match)))
             })
             .collect();
         let mut paragraph = Paragraph::new(lines).block(block);
@@ -490,6 +496,30 @@ mod tests {
         assert!(v.follow);
         v.append(parse_records(b"2026-11-21 11:31:01,000 INFO  x [] - latest\n", 0));
         assert_eq!(v.top + v.height, v.visible_len());
+    }
+
+    #[test]
+    fn a_full_buffer_drops_old_lines_and_the_view_stays_on_its_text() {
+        let line = |i: usize| format!("2026-11-21 11:30:00,000 INFO  x [] - n{i}\n");
+        let text: String = (0..100).map(line).collect();
+        let mut v = LogView::new(
+            "t".into(),
+            "c".into(),
+            "j".into(),
+            parse_records(text.as_bytes(), 0),
+            None,
+            100,
+            10,
+        );
+        v.to_start();
+        v.scroll_by(50);
+        assert!(v.current_line().unwrap().ends_with("n50"));
+        let more: String = (100..120).map(line).collect();
+        v.append(parse_records(more.as_bytes(), 100));
+        assert!(v.buffer.line_count() <= 100);
+        assert!(v.current_line().unwrap().ends_with("n50"), "{:?}", v.current_line());
+        assert!(v.notice.as_ref().unwrap().contains("dropped"));
+        assert!(v.visible_len() <= 100);
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! The log viewer's targets on a generated 1-million-line (~100 MB) TaskManager-style log:
+//! open it and draw the first screen; a regex filter over the whole buffer; following
+//! 10,000 new lines (one second at 10,000 lines/s) and drawing the frame.
+//! Run: `cargo bench --bench logs`.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use flinkdeck::logs::{DEFAULT_LINE_CAP, parse_records};
+use flinkdeck::sim::synthetic_log;
+use flinkdeck::tui::panes::logview::LogView;
+use flinkdeck::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+fn bench(c: &mut Criterion) {
+    let log = synthetic_log(1_000_000, 0);
+    eprintln!("log: {} MB", log.len() / 1_000_000);
+    let theme = Theme::dark(false);
+    let area = Rect::new(0, 0, 200, 50);
+    let mut group = c.benchmark_group("log_1m_lines");
+    group.sample_size(10);
+    group.bench_function("open_and_first_screen", |b| {
+        b.iter(|| {
+            let records = parse_records(black_box(&log), 0);
+            let view = LogView::new(
+                "t".into(),
+                "c".into(),
+                "j".into(),
+                records,
+                None,
+                DEFAULT_LINE_CAP,
+                48,
+            );
+            let mut buffer = Buffer::empty(area);
+            view.render(&theme, area, &mut buffer);
+            black_box(buffer);
+        })
+    });
+    let records = parse_records(&log, 0);
+    let view =
+        LogView::new("t".into(), "c".into(), "j".into(), records, None, DEFAULT_LINE_CAP, 48);
+    group.bench_function("regex_filter_whole_buffer", |b| {
+        b.iter_batched(
+            || view.clone(),
+            |mut v| {
+                v.filter_in = Some(regex::Regex::new(r"FAILED|injected f\w+").unwrap());
+                v.refilter();
+                black_box(v.visible_len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let second = synthetic_log(10_000, 2_000_000);
+    group.bench_function("follow_10k_new_lines_and_draw", |b| {
+        b.iter_batched(
+            || view.clone(),
+            |mut v| {
+                v.append(parse_records(&second, 1_000_000));
+                let mut buffer = Buffer::empty(area);
+                v.render(&theme, area, &mut buffer);
+                black_box(buffer)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
