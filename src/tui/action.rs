@@ -48,11 +48,12 @@ pub enum Action {
     ToggleWrap,
     SaveLog,
     CopyLine,
+    GoToTime,
 }
 
 impl Action {
     /// Every action, in the order help and the palette list them.
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 44] = [
         Action::Open,
         Action::Restart,
         Action::Savepoint,
@@ -75,6 +76,7 @@ impl Action {
         Action::ToggleWrap,
         Action::SaveLog,
         Action::CopyLine,
+        Action::GoToTime,
         Action::Back,
         Action::Filter,
         Action::ClearFilter,
@@ -144,6 +146,7 @@ impl Action {
             Action::ToggleWrap => "toggle-wrap",
             Action::SaveLog => "save-log",
             Action::CopyLine => "copy-line",
+            Action::GoToTime => "go-to-time",
         }
     }
 
@@ -195,6 +198,7 @@ impl Action {
             Action::ToggleWrap => "wrap long lines on/off",
             Action::SaveLog => "save the shown lines to a file",
             Action::CopyLine => "copy the top line to the clipboard (OSC 52)",
+            Action::GoToTime => "go to a time in the log",
         }
     }
 

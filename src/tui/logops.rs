@@ -96,6 +96,7 @@ impl App {
             Action::FilterIn => view.prompt = prompt(PromptKind::FilterIn),
             Action::FilterOut => view.prompt = prompt(PromptKind::FilterOut),
             Action::SaveLog => view.prompt = prompt(PromptKind::Save),
+            Action::GoToTime => view.prompt = prompt(PromptKind::Time),
             Action::NextMatch => view.next_match(true),
             Action::PrevMatch => view.next_match(false),
             Action::NextError => view.next_level(Level::Error, true),

@@ -21,6 +21,7 @@ pub enum PromptKind {
     FilterIn,
     FilterOut,
     Save,
+    Time,
 }
 
 impl PromptKind {
@@ -30,6 +31,7 @@ impl PromptKind {
             PromptKind::FilterIn => "keep lines matching",
             PromptKind::FilterOut => "hide lines matching",
             PromptKind::Save => "save shown lines to",
+            PromptKind::Time => "go to time (HH:MM[:SS] or YYYY-MM-DD HH:MM[:SS])",
         }
     }
 }
@@ -237,6 +239,20 @@ impl LogView {
         }
     }
 
+    /// The date of the newest timestamped record (a bare time means that day).
+    fn latest_date(&self) -> Option<chrono::NaiveDate> {
+        self.buffer.records().iter().rev().find_map(|r| r.time).map(|t| t.date())
+    }
+
+    /// Moves to the first shown record at or after `at`.
+    pub fn go_to_time(&mut self, at: chrono::NaiveDateTime) {
+        let found = (0..self.visible.len()).find(|&i| {
+            let (seq, line) = self.visible[i];
+            line == 0 && self.buffer.get(seq).and_then(|r| r.time).is_some_and(|t| t >= at)
+        });
+        self.jump_to(found, "nothing logged at or after that time");
+    }
+
     /// The line at the top of the view (for copying).
     pub fn current_line(&self) -> Option<&str> {
         self.visible.get(self.top).map(|&at| self.line_text(at))
@@ -269,6 +285,16 @@ impl LogView {
                 self.visible.iter().map(|&at| format!("{}\n", self.line_text(at))).collect();
             return Some(LogRequest::Save { path: text, contents });
         }
+        if prompt.kind == PromptKind::Time {
+            match parse_time(&text, self.latest_date()) {
+                Some(at) => self.go_to_time(at),
+                None => {
+                    self.notice = Some(format!("{text:?} is not a time (HH:MM[:SS])"));
+                    self.prompt = Some(prompt);
+                }
+            }
+            return None;
+        }
         let regex = if text.is_empty() {
             None
         } else {
@@ -299,7 +325,7 @@ impl LogView {
                 self.top = self.top.min(self.visible.len().saturating_sub(1));
                 self.keep_following();
             }
-            PromptKind::Save => {}
+            PromptKind::Save | PromptKind::Time => {}
         }
         None
     }
@@ -394,6 +420,20 @@ fn highlight<'a>(text: &'a str, style: Style, search: Option<&Regex>, hit: Style
         spans.push(Span::styled(&text[last..], style));
     }
     Line::from(spans)
+}
+
+/// "11:30", "11:30:05" (on `day`) or "2026-11-21 11:30[:05]".
+fn parse_time(text: &str, day: Option<chrono::NaiveDate>) -> Option<chrono::NaiveDateTime> {
+    use chrono::{NaiveDateTime, NaiveTime};
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(at) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(at);
+        }
+    }
+    let time = NaiveTime::parse_from_str(text, "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M"))
+        .ok()?;
+    Some(day?.and_time(time))
 }
 
 /// [`highlight`] for text built on the spot (tab-expanded lines).
@@ -520,6 +560,17 @@ mod tests {
         assert!(v.current_line().unwrap().ends_with("n50"), "{:?}", v.current_line());
         assert!(v.notice.as_ref().unwrap().contains("dropped"));
         assert!(v.visible_len() <= 100);
+    }
+
+    #[test]
+    fn go_to_time_finds_the_first_record_at_or_after_it() {
+        let mut v = view();
+        assert!(type_prompt(&mut v, PromptKind::Time, "11:30:21").is_none());
+        assert!(v.current_line().unwrap().ends_with("event 21"));
+        type_prompt(&mut v, PromptKind::Time, "2026-11-21 11:30:40");
+        assert!(v.current_line().unwrap().ends_with("event 40"));
+        type_prompt(&mut v, PromptKind::Time, "lunch");
+        assert!(v.notice.as_ref().unwrap().contains("not a time"));
     }
 
     #[test]
