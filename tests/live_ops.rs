@@ -340,7 +340,11 @@ fn cli_submit_restart_and_history() {
     let jobs = runtime.block_on(client.jobs_overview()).unwrap().jobs;
     assert_eq!(jobs.iter().find(|j| j.jid == copy).unwrap().name, "cli-copy");
     run(&["cancel", &new]);
-    run(&["cancel", &copy]);
+    runtime.block_on(wait_checkpointed(&client, &copy));
+    let stopped: serde_json::Value =
+        serde_json::from_str(&run(&["stop", &copy, "--json"])).unwrap();
+    assert!(stopped["savepoint"].as_str().unwrap().contains("savepoint"), "{stopped}");
+    runtime.block_on(wait_for(&client, &copy, JobState::Finished));
     runtime.block_on(wait_for(&client, &new, JobState::Canceled));
 }
 

@@ -121,32 +121,34 @@ impl Operator {
 
     /// Triggers a savepoint and waits for it; returns its path.
     pub async fn savepoint(&self, jid: &str) -> Result<String, OpError> {
-        self.ensure_writable()?;
-        let spec = self.spec_for(jid).await?;
-        let mut op = self
-            .begin(Some(jid), spec.as_ref().map(|s| s.id), OpKind::Savepoint, serde_json::json!({}))
-            .await?;
-        let result = async {
-            let trigger = self.client.trigger_savepoint(jid, None).await?;
-            self.client.wait_for_savepoint(jid, &trigger, self.timeouts.savepoint).await
-        }
-        .await;
-        if let Ok(path) = &result {
-            op.savepoint = Some(path.clone());
-            self.remember_savepoint(spec, path).await?;
-        }
-        self.finish(op, result).await
+        self.savepointing(jid, OpKind::Savepoint, None).await
     }
 
     /// Stops the job with a savepoint (optionally draining it); returns the savepoint path.
     pub async fn stop(&self, jid: &str, drain: bool) -> Result<String, OpError> {
+        self.savepointing(jid, OpKind::Stop, Some(drain)).await
+    }
+
+    /// A savepoint, or with `stop_drain` a stop with savepoint, journalled and remembered
+    /// in the job's launch spec.
+    async fn savepointing(
+        &self,
+        jid: &str,
+        kind: OpKind,
+        stop_drain: Option<bool>,
+    ) -> Result<String, OpError> {
         self.ensure_writable()?;
         let spec = self.spec_for(jid).await?;
-        let params = serde_json::json!({ "drain": drain });
-        let mut op =
-            self.begin(Some(jid), spec.as_ref().map(|s| s.id), OpKind::Stop, params).await?;
+        let params = match stop_drain {
+            Some(drain) => serde_json::json!({ "drain": drain }),
+            None => serde_json::json!({}),
+        };
+        let mut op = self.begin(Some(jid), spec.as_ref().map(|s| s.id), kind, params).await?;
         let result = async {
-            let trigger = self.client.stop_with_savepoint(jid, None, drain).await?;
+            let trigger = match stop_drain {
+                Some(drain) => self.client.stop_with_savepoint(jid, None, drain).await?,
+                None => self.client.trigger_savepoint(jid, None).await?,
+            };
             self.client.wait_for_savepoint(jid, &trigger, self.timeouts.savepoint).await
         }
         .await;
