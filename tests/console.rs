@@ -147,18 +147,27 @@ fn cluster_pane_opens_a_cluster_filter() {
     assert!(visible_names(&app).iter().all(|n| n.contains("_1_")));
 }
 
-#[test]
-fn enter_opens_the_detail_and_asks_for_its_data() {
-    let mut app = sample_app();
-    key(&mut app, KeyCode::Enter);
+/// Opens the detail of the selected job and feeds it the recorded failure of the sample job.
+fn open_failed_detail(app: &mut App) {
+    key(app, KeyCode::Enter);
     let (cluster, jid) = match app.take_effects().as_slice() {
         [Effect::FetchInsight { cluster, jid }] => (cluster.clone(), jid.clone()),
         other => panic!("unexpected effects {other:?}"),
     };
-    let loading = screen(&app, 80, 24);
+    let loading = screen(app, 80, 24);
     assert!(loading.contains("Fetching the job's details"), "{loading}");
-    let exceptions =
+    let mut exceptions: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/exceptions_2_3_failed.json")).unwrap();
+    // An older failure on another TaskManager, so there is a choice of entries.
+    exceptions["exceptionHistory"]["entries"].as_array_mut().unwrap().push(serde_json::json!({
+        "exceptionName": "java.lang.IllegalStateException",
+        "stacktrace": "java.lang.IllegalStateException: an older failure\n\tat Job.run(Job.java:1)",
+        "timestamp": NOW_MS - 120_000,
+        "taskName": "stateful-map (1/1)",
+        "taskManagerId": "tm-older",
+        "concurrentExceptions": []
+    }));
+    let exceptions = serde_json::from_value(exceptions).unwrap();
     app.on_insight(JobInsight {
         cluster: cluster.clone(),
         jid: jid.clone(),
@@ -179,6 +188,12 @@ fn enter_opens_the_detail_and_asks_for_its_data() {
             at_ms: NOW_MS - 60_000,
         }],
     });
+}
+
+#[test]
+fn enter_opens_the_detail_and_asks_for_its_data() {
+    let mut app = sample_app();
+    open_failed_detail(&mut app);
     let text = screen(&app, 80, 24);
     insta::assert_snapshot!("detail_80x24", text);
     assert!(
@@ -189,6 +204,31 @@ fn enter_opens_the_detail_and_asks_for_its_data() {
     assert!(screen(&app, 80, 24).contains("Checkpoints"));
     key(&mut app, KeyCode::Esc);
     assert!(app.detail.is_none());
+}
+
+#[test]
+fn a_chosen_exception_opens_its_own_taskmanager_log() {
+    let mut app = sample_app();
+    open_failed_detail(&mut app);
+    press(&mut app, "ee");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains('▶'), "the chosen entry is marked: {text}");
+    let chosen = app.detail.as_ref().unwrap().chosen_exception().cloned().unwrap();
+    press(&mut app, "l");
+    let Some(Effect::OpenLogs { entry: Some(entry), .. }) = app.take_effects().pop() else {
+        panic!("the jump carries the chosen entry");
+    };
+    assert_eq!(*entry, chosen);
+    assert_eq!(app.detail.as_ref().unwrap().selected_exception, Some(1));
+    let plan = flinkdeck::logs::jump::plan_for_entry(&entry);
+    assert_eq!(plan.target, flinkdeck::logs::LogTarget::TaskManager("tm-older".into()));
+    // Back to the newest entry: its task's TaskManager, from the concurrent exceptions.
+    press(&mut app, "E");
+    let newest = app.detail.as_ref().unwrap().chosen_exception().unwrap();
+    assert_ne!(
+        flinkdeck::logs::jump::plan_for_entry(newest).target,
+        flinkdeck::logs::LogTarget::TaskManager("tm-older".into())
+    );
 }
 
 #[test]

@@ -240,7 +240,7 @@ pub struct ExceptionHistory {
     pub truncated: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExceptionEntry {
     #[serde(default)]

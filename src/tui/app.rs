@@ -64,6 +64,8 @@ pub enum Effect {
         cluster: String,
         jid: String,
         state: crate::flink::model::JobState,
+        /// The exception entry chosen in the detail; none means the job's own jump.
+        entry: Option<Box<crate::flink::model::ExceptionEntry>>,
     },
     CloseLogs,
     SaveFile {
@@ -475,6 +477,8 @@ impl App {
                 Action::Bottom => detail.scroll_to(detail.line_count()),
                 Action::NextSection => detail.next_section(),
                 Action::PrevSection => detail.prev_section(),
+                Action::NextError => detail.select_exception(true),
+                Action::PrevError => detail.select_exception(false),
                 _ => {}
             }
             return;

@@ -191,7 +191,7 @@ impl Effects {
                     }
                 });
             }
-            Effect::OpenLogs { cluster, jid, state } => {
+            Effect::OpenLogs { cluster, jid, state, entry } => {
                 let client = self.ops.client(&cluster)?;
                 if let Some(task) = self.log_task.take() {
                     task.abort();
@@ -201,6 +201,7 @@ impl Effects {
                     cluster,
                     jid,
                     state,
+                    entry,
                     self.logs.clone(),
                 )));
             }
@@ -265,10 +266,14 @@ async fn open_and_follow(
     cluster: String,
     jid: String,
     state: crate::flink::model::JobState,
+    entry: Option<Box<crate::flink::model::ExceptionEntry>>,
     events: mpsc::UnboundedSender<LogEvent>,
 ) {
     let opened = async {
-        let plan = crate::logs::jump::plan(&client, &jid, &state).await?;
+        let plan = match entry {
+            Some(entry) => crate::logs::jump::plan_for_entry(&entry),
+            None => crate::logs::jump::plan(&client, &jid, &state).await?,
+        };
         let source = FlinkLogSource { client, target: plan.target.clone() };
         let describe = source.describe();
         let opened = follow::open(source, Some(&plan.anchor)).await?;

@@ -31,8 +31,9 @@ impl App {
             self.say_error("no job selected".into());
             return;
         };
+        let entry = self.detail.as_ref().and_then(|d| d.chosen_exception()).cloned().map(Box::new);
         self.say(format!("opening the log of {name}…"));
-        self.effects.push(Effect::OpenLogs { cluster, jid, state });
+        self.effects.push(Effect::OpenLogs { cluster, jid, state, entry });
     }
 
     pub fn on_log_event(&mut self, event: LogEvent) {

@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::{RenderContext, pane_block};
 use crate::flink::FlinkError;
-use crate::flink::model::{CheckpointInfo, JobState};
+use crate::flink::model::{CheckpointInfo, ExceptionEntry, JobState};
 use crate::insight::JobInsight;
 use crate::ops::model::Phase;
 use crate::tui::format;
@@ -25,8 +25,12 @@ pub struct DetailView {
     /// Why nothing could be fetched, when nothing could.
     pub error: Option<String>,
     pub scroll: usize,
+    /// The exception entry chosen with `e`/`E`, whose log `l` opens (index into the history).
+    pub selected_exception: Option<usize>,
     lines: Vec<Line<'static>>,
     sections: Vec<usize>,
+    /// The document line each exception entry starts on.
+    exception_lines: Vec<usize>,
 }
 
 impl DetailView {
@@ -39,8 +43,10 @@ impl DetailView {
             loading: true,
             error: None,
             scroll: 0,
+            selected_exception: None,
             lines: Vec::new(),
             sections: Vec::new(),
+            exception_lines: Vec::new(),
         }
     }
 
@@ -53,9 +59,15 @@ impl DetailView {
     /// Re-lays the document (after new data or a theme change).
     pub fn rebuild(&mut self, theme: &Theme, offset: FixedOffset) {
         let Some(insight) = &self.insight else { return };
-        let (lines, sections) = document(insight, theme, offset);
-        self.lines = lines;
-        self.sections = sections;
+        let document = document(insight, theme, offset);
+        self.lines = document.lines;
+        self.sections = document.sections;
+        self.exception_lines = document.exception_lines;
+        // A refresh may bring a newer exception: keep pointing at an entry that still exists.
+        if let Some(selected) = self.selected_exception {
+            self.selected_exception =
+                (!self.exception_lines.is_empty()).then(|| selected.min(self.exception_lines.len() - 1));
+        }
         self.scroll = self.scroll.min(self.lines.len().saturating_sub(1));
     }
 
@@ -82,6 +94,28 @@ impl DetailView {
         if let Some(&start) = self.sections.iter().rev().find(|&&s| s < self.scroll) {
             self.scroll = start;
         }
+    }
+
+    /// Selects the next (or previous) exception entry and scrolls it into view.
+    pub fn select_exception(&mut self, forward: bool) {
+        let count = self.exception_lines.len();
+        if count == 0 {
+            return;
+        }
+        let next = match (self.selected_exception, forward) {
+            (None, _) => 0,
+            (Some(i), true) => (i + 1).min(count - 1),
+            (Some(i), false) => i.saturating_sub(1),
+        };
+        self.selected_exception = Some(next);
+        self.scroll = self.exception_lines[next].saturating_sub(1);
+    }
+
+    /// The chosen exception entry, if one is chosen and still in the history.
+    pub fn chosen_exception(&self) -> Option<&ExceptionEntry> {
+        let insight = self.insight.as_ref()?;
+        let history = insight.exceptions.as_ref().ok()?;
+        history.exception_history.entries.get(self.selected_exception?)
     }
 
     pub fn render(&self, ctx: &RenderContext, area: Rect, buf: &mut Buffer) {
@@ -111,10 +145,29 @@ impl DetailView {
             return;
         }
         let inner_height = area.height.saturating_sub(2) as usize;
-        let visible: Vec<Line> =
-            self.lines.iter().skip(self.scroll).take(inner_height).cloned().collect();
+        let marked = self.selected_exception.and_then(|i| self.exception_lines.get(i)).copied();
+        let visible: Vec<Line> = self
+            .lines
+            .iter()
+            .enumerate()
+            .skip(self.scroll)
+            .take(inner_height)
+            .map(|(index, line)| match marked == Some(index) {
+                true => mark_selected(line, theme),
+                false => line.clone(),
+            })
+            .collect();
         Paragraph::new(visible).block(block).render(area, buf);
     }
+}
+
+/// The chosen exception's first line: a pointer in the indent, highlighted.
+fn mark_selected(line: &Line<'static>, theme: &Theme) -> Line<'static> {
+    let mut marked = line.clone().patch_style(theme.style(Role::Selection));
+    if let Some(first) = marked.spans.first_mut() {
+        first.content = format!("▶{}", first.content.strip_prefix(' ').unwrap_or(&first.content)).into();
+    }
+    marked
 }
 
 fn heading(text: &str, theme: &Theme) -> Line<'static> {
@@ -133,13 +186,17 @@ fn kv(key: &str, value: String, theme: &Theme) -> Line<'static> {
 }
 
 /// The document's lines and the line index where each section starts.
-fn document(
-    insight: &JobInsight,
-    theme: &Theme,
-    offset: FixedOffset,
-) -> (Vec<Line<'static>>, Vec<usize>) {
+/// The laid-out detail: its lines and where sections and exception entries start.
+struct Document {
+    lines: Vec<Line<'static>>,
+    sections: Vec<usize>,
+    exception_lines: Vec<usize>,
+}
+
+fn document(insight: &JobInsight, theme: &Theme, offset: FixedOffset) -> Document {
     let mut lines = Vec::new();
     let mut sections = Vec::new();
+    let mut exception_lines = Vec::new();
     let mut section = |lines: &mut Vec<Line<'static>>, title: &str| {
         if !lines.is_empty() {
             lines.push(Line::default());
@@ -160,6 +217,7 @@ fn document(
         },
         Ok(ex) => {
             for entry in &ex.exception_history.entries {
+                exception_lines.push(lines.len());
                 lines.push(Line::from(vec![
                     Span::styled(
                         format!("  {} ", format::timestamp(entry.timestamp, offset)),
@@ -338,5 +396,5 @@ fn document(
             Span::styled(detail.join(" · "), theme.style(Role::Text)),
         ]));
     }
-    (lines, sections)
+    Document { lines, sections, exception_lines }
 }
