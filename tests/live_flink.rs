@@ -322,3 +322,62 @@ fn logs_follow_prints_new_lines_as_they_come() {
     let _ = child.wait();
     assert!(seen_after >= 3, "follow printed {seen_after} new lines in 15 s");
 }
+
+/// Follows live-a's TaskManager log the way the console does (polling every
+/// `FOLLOW_INTERVAL`), appends marker lines to the real file and rotates it by truncation,
+/// as a copy-truncate log rotation would.
+#[test]
+fn following_sees_new_lines_within_two_intervals_and_survives_rotation() {
+    use flinkdeck::logs::follow::{FollowEvent, open};
+    use flinkdeck::logs::{FOLLOW_INTERVAL, FlinkLogSource, LogTarget};
+    let state = sandbox();
+    let cluster = &state.clusters[0];
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = cluster.client();
+        let listing: serde_json::Value = client.get_json("taskmanagers").await.unwrap();
+        let tm = listing["taskmanagers"][0]["id"].as_str().unwrap().to_string();
+        let source = FlinkLogSource { client, target: LogTarget::TaskManager(tm) };
+        let opened = open(source, None).await.unwrap();
+        let path = cluster.log_dir().join(&opened.file);
+        let mut follower = opened.follower;
+        let append = |text: &str| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+            writeln!(file, "{text}").unwrap();
+        };
+        // Polls like the console until a record carries `marker`; returns how long it took
+        // and whether it came as a rotation.
+        let mut wait_for = async |marker: &str| {
+            let written = Instant::now();
+            let mut rotated = false;
+            loop {
+                tokio::time::sleep(FOLLOW_INTERVAL).await;
+                let records = match follower.next().await.unwrap() {
+                    FollowEvent::Appended(records) => records,
+                    FollowEvent::Rotated(records) => {
+                        rotated = true;
+                        records
+                    }
+                    FollowEvent::Unchanged => Vec::new(),
+                    FollowEvent::Vanished => panic!("the log vanished"),
+                };
+                if records.iter().any(|r| r.lines.iter().any(|l| l.contains(marker))) {
+                    return (written.elapsed(), rotated);
+                }
+                assert!(written.elapsed() < FOLLOW_INTERVAL * 10, "{marker} never arrived");
+            }
+        };
+
+        append("2026-11-21 12:00:00,000 INFO  flinkdeck.test - appended-marker-1");
+        let (took, rotated) = wait_for("appended-marker-1").await;
+        assert!(!rotated);
+        assert!(took <= FOLLOW_INTERVAL * 2, "a new line took {took:?} to show");
+
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+        append("2026-11-21 12:00:01,000 INFO  flinkdeck.test - after-rotation-marker");
+        let (took, rotated) = wait_for("after-rotation-marker").await;
+        assert!(rotated, "a shrunken file is reported as a rotation");
+        assert!(took <= FOLLOW_INTERVAL * 2, "the rotated file took {took:?} to show");
+    });
+}

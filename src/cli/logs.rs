@@ -1,7 +1,6 @@
 //! `flinkdeck logs JOB [--follow] [--jm | --tm ID] [--grep REGEX]`.
 
 use std::io::Write;
-use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use regex::Regex;
@@ -13,10 +12,6 @@ use crate::logs::follow::{self, FollowEvent};
 use crate::logs::jump::{self, Anchor};
 use crate::logs::{FlinkLogSource, LogRecord, LogSource, LogTarget};
 use crate::monitor;
-
-/// How often `--follow` polls: TaskManager files are cached for `web.refresh-interval`
-/// (3 s by default), so polling faster only fetches the same copy again.
-const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What decides which records are printed.
 struct Selection {
@@ -85,7 +80,7 @@ pub async fn run(
     }
     let mut follower = opened.follower;
     loop {
-        tokio::time::sleep(FOLLOW_INTERVAL).await;
+        tokio::time::sleep(crate::logs::FOLLOW_INTERVAL).await;
         let records = match follower.next().await {
             Ok(FollowEvent::Appended(records)) => records,
             Ok(FollowEvent::Rotated(records)) => {

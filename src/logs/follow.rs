@@ -1,10 +1,17 @@
 //! Opening a log and following it as records: shared by `flinkdeck logs` and the console.
 
+use std::time::Duration;
+
 use super::jump::{Anchor, locate};
 use super::parse::{LogRecord, parse_records};
 use super::source::{FlinkLogSource, LogSource};
 use super::tail::{TailEvent, Tailer};
 use crate::flink::FlinkError;
+
+/// How often a followed log is polled, by the console and by `logs --follow`. TaskManager
+/// files are cached for `web.refresh-interval` (3 s by default), so polling faster mostly
+/// fetches the same copy again.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A log read once, ready to follow.
 pub struct OpenedLog {

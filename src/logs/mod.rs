@@ -9,6 +9,7 @@ pub mod source;
 pub mod tail;
 
 pub use buffer::{DEFAULT_LINE_CAP, LogBuffer};
+pub use follow::FOLLOW_INTERVAL;
 pub use parse::{Level, LogRecord, parse_records};
 pub use source::{FlinkLogSource, LogFile, LogSource, LogTarget};
 pub use tail::{TailEvent, Tailer};

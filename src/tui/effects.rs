@@ -299,7 +299,7 @@ async fn open_and_follow(
         return;
     }
     loop {
-        tokio::time::sleep(LOG_POLL).await;
+        tokio::time::sleep(crate::logs::FOLLOW_INTERVAL).await;
         let event = match follower.next().await {
             Ok(FollowEvent::Unchanged) => continue,
             Ok(FollowEvent::Appended(records)) if records.is_empty() => continue,
@@ -319,7 +319,3 @@ async fn open_and_follow(
         }
     }
 }
-
-/// TaskManager log copies are cached for `web.refresh-interval`; polling faster than once
-/// a second gains nothing.
-const LOG_POLL: std::time::Duration = std::time::Duration::from_secs(1);

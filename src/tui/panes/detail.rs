@@ -65,8 +65,8 @@ impl DetailView {
         self.exception_lines = document.exception_lines;
         // A refresh may bring a newer exception: keep pointing at an entry that still exists.
         if let Some(selected) = self.selected_exception {
-            self.selected_exception =
-                (!self.exception_lines.is_empty()).then(|| selected.min(self.exception_lines.len() - 1));
+            self.selected_exception = (!self.exception_lines.is_empty())
+                .then(|| selected.min(self.exception_lines.len() - 1));
         }
         self.scroll = self.scroll.min(self.lines.len().saturating_sub(1));
     }
@@ -165,7 +165,8 @@ impl DetailView {
 fn mark_selected(line: &Line<'static>, theme: &Theme) -> Line<'static> {
     let mut marked = line.clone().patch_style(theme.style(Role::Selection));
     if let Some(first) = marked.spans.first_mut() {
-        first.content = format!("▶{}", first.content.strip_prefix(' ').unwrap_or(&first.content)).into();
+        first.content =
+            format!("▶{}", first.content.strip_prefix(' ').unwrap_or(&first.content)).into();
     }
     marked
 }
