@@ -1,6 +1,7 @@
 //! The log viewer's targets on a generated 1-million-line (~100 MB) TaskManager-style log:
 //! open it and draw the first screen; a regex filter over the whole buffer; following
-//! 10,000 new lines (one second at 10,000 lines/s) and drawing the frame.
+//! 10,000 new lines (one second at 10,000 lines/s) and drawing the frame, below the line cap,
+//! at it, and in the one batch that crosses it.
 //! Run: `cargo bench --bench logs`.
 
 use std::hint::black_box;
@@ -55,12 +56,24 @@ fn bench(c: &mut Criterion) {
     // and draws. Measured at the line cap (the buffer drops its oldest tenth) and below it.
     let second = parse_records(&synthetic_log(10_000, 2_000_000), 1_000_000);
     let warm = parse_records(&synthetic_log(10, 3_000_000), 1_010_000);
-    for (label, base) in [("at_the_cap", &view), ("below_the_cap", &view.clone())] {
-        let mut base = base.clone();
-        if label == "below_the_cap" {
-            base.buffer = flinkdeck::logs::LogBuffer::new(DEFAULT_LINE_CAP * 2);
-            base.buffer.push(parse_records(&log[..log.len() / 2], 0));
+    // `crossing_the_cap` is the rare batch that fills the buffer: it drops the oldest tenth
+    // (about 100,000 lines) at once; `at_the_cap` is every batch after that one.
+    for label in ["at_the_cap", "below_the_cap", "crossing_the_cap"] {
+        let mut base = view.clone();
+        let refill = |base: &mut LogView, cap: usize, records| {
+            base.buffer = flinkdeck::logs::LogBuffer::new(cap);
+            base.buffer.push(records);
             base.refilter();
+        };
+        match label {
+            "below_the_cap" => {
+                refill(&mut base, DEFAULT_LINE_CAP * 2, parse_records(&log[..log.len() / 2], 0))
+            }
+            "crossing_the_cap" => {
+                let cap = base.buffer.line_count() + 5_000;
+                refill(&mut base, cap, parse_records(&log, 0));
+            }
+            _ => {}
         }
         group.bench_function(format!("fold_in_10k_lines_and_draw_{label}"), |b| {
             b.iter_batched(

@@ -72,4 +72,27 @@ pub const MIGRATIONS: &[&str] = &[
         note TEXT
     );
     CREATE INDEX operation_steps_by_operation ON operation_steps (operation_id, id);",
+    // 4: the SQL workbench: every statement run (searchable history) and the editor's tabs.
+    "CREATE TABLE sql_history (
+        id INTEGER PRIMARY KEY,
+        gateway TEXT NOT NULL,
+        session_id TEXT,
+        statement TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        duration_ms INTEGER,
+        outcome TEXT NOT NULL,
+        error TEXT,
+        job_id TEXT,
+        rows INTEGER
+    );
+    CREATE INDEX sql_history_by_time ON sql_history (started_ms);
+    CREATE INDEX sql_history_by_job ON sql_history (job_id) WHERE job_id IS NOT NULL;
+    CREATE TABLE workbench_tabs (
+        position INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        cursor_row INTEGER NOT NULL,
+        cursor_col INTEGER NOT NULL,
+        active INTEGER NOT NULL
+    );",
 ];

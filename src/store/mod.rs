@@ -7,6 +7,7 @@
 mod migrations;
 mod operations;
 mod shared;
+pub mod sql;
 pub mod writer;
 
 use std::collections::HashMap;
