@@ -69,6 +69,10 @@ impl Default for UiSettings {
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
     pub url: String,
+    /// The cluster the gateway's sessions submit jobs to. SQL launch specs of that cluster run
+    /// through this gateway; unset means the gateway serves every cluster.
+    #[serde(default)]
+    pub cluster: Option<String>,
 }
 
 /// How a cluster is deployed. Every kind is reached through its JobManager REST URL; the kind
@@ -248,8 +252,19 @@ impl Config {
         }
         if let Some(gateway) = &self.gateway {
             check_url(&gateway.url).map_err(|e| format!("gateway: {e}"))?;
+            if let Some(name) = &gateway.cluster
+                && !self.clusters.is_empty()
+                && !seen.contains(name.as_str())
+            {
+                return Err(format!("gateway: cluster {name:?} is not configured"));
+            }
         }
         Ok(())
+    }
+
+    /// The gateway that runs SQL for `cluster`, if one is configured for it.
+    pub fn gateway_for(&self, cluster: &str) -> Option<&GatewayConfig> {
+        self.gateway.as_ref().filter(|g| g.cluster.as_deref().is_none_or(|c| c == cluster))
     }
 }
 

@@ -53,7 +53,8 @@ fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
     };
     config.override_clusters(&cli.clusters)?;
     if let Some(url) = &cli.gateway {
-        config.gateway = Some(GatewayConfig { url: url.clone() });
+        // A gateway named on the command line serves whichever clusters are in use.
+        config.gateway = Some(GatewayConfig { url: url.clone(), cluster: None });
     }
     config.ensure_default_cluster();
     if cli.read_only {
