@@ -1,0 +1,12 @@
+//! The Flink SQL Gateway client (UI-free): the REST API (`client`), result pages and their
+//! typed values (`page`, `sql_type`, `value`), sessions that survive expiry and statements
+//! read page by page (`session`, `run`), and the result model the SQL workbench grid and the
+//! CLI share (`result`, `table`, `export`).
+
+pub mod page;
+pub mod sql_type;
+pub mod value;
+
+pub use page::{Change, Column, ResultKind, ResultPage, ResultType, Row, RowKind};
+pub use sql_type::{RowField, SqlType, TypeKind};
+pub use value::SqlValue;
