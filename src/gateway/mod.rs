@@ -3,10 +3,17 @@
 //! read page by page (`session`, `run`), and the result model the SQL workbench grid and the
 //! CLI share (`result`, `table`, `export`).
 
+pub mod client;
+pub mod error;
+mod http;
 pub mod page;
 pub mod sql_type;
 pub mod value;
 
+pub use client::{
+    ApiVersion, GatewayClient, GatewayInfo, OperationHandle, OperationStatus, SessionHandle,
+};
+pub use error::GatewayError;
 pub use page::{Change, Column, ResultKind, ResultPage, ResultType, Row, RowKind};
 pub use sql_type::{RowField, SqlType, TypeKind};
 pub use value::SqlValue;
