@@ -5,15 +5,20 @@
 
 pub mod client;
 pub mod error;
+pub mod export;
 mod http;
 pub mod page;
+pub mod result;
 pub mod sql_type;
+pub mod table;
 pub mod value;
 
 pub use client::{
     ApiVersion, GatewayClient, GatewayInfo, OperationHandle, OperationStatus, SessionHandle,
 };
 pub use error::GatewayError;
+pub use export::{JsonLayout, NULL_TEXT};
 pub use page::{Change, Column, ResultKind, ResultPage, ResultType, Row, RowKind};
+pub use result::{ResultSet, ResultView, RowRef};
 pub use sql_type::{RowField, SqlType, TypeKind};
 pub use value::SqlValue;
