@@ -1,12 +1,13 @@
 //! flinkdeck: a terminal console for operating Apache Flink.
 //!
-//! The core (`config`, `flink`, `fleet`, `poller`, `monitor`, `store`, `sandbox`) does no
-//! drawing; the console (`tui`) does no I/O of its own. See ARCHITECTURE.md for the map.
+//! The core (`config`, `flink`, `gateway`, `fleet`, `poller`, `monitor`, `store`, `sandbox`)
+//! does no drawing; the console (`tui`) does no I/O of its own. See ARCHITECTURE.md for the map.
 
 pub mod cli;
 pub mod config;
 pub mod fleet;
 pub mod flink;
+pub mod gateway;
 pub mod insight;
 pub mod logs;
 pub mod monitor;

@@ -1,0 +1,28 @@
+//! The Flink SQL Gateway client (UI-free): the REST API (`client`), result pages and their
+//! typed values (`page`, `sql_type`, `value`), sessions that survive expiry and statements
+//! read page by page (`session`, `run`), and the result model the SQL workbench grid and the
+//! CLI share (`result`, `table`, `export`).
+
+pub mod client;
+pub mod error;
+pub mod export;
+mod http;
+pub mod page;
+pub mod result;
+pub mod run;
+pub mod session;
+pub mod sql_type;
+pub mod table;
+pub mod value;
+
+pub use client::{
+    ApiVersion, GatewayClient, GatewayInfo, OperationHandle, OperationStatus, SessionHandle,
+};
+pub use error::GatewayError;
+pub use export::{JsonLayout, NULL_TEXT};
+pub use page::{Change, Column, ResultKind, ResultPage, ResultType, Row, RowKind};
+pub use result::{ResultSet, ResultView, RowRef};
+pub use run::{PollBackoff, StatementRun};
+pub use session::{FinishedRun, Reopened, ReplayFailure, SqlSession, WithNotice};
+pub use sql_type::{RowField, SqlType, TypeKind};
+pub use value::SqlValue;

@@ -1,0 +1,179 @@
+//! One executed statement, read page by page: token 0 first, then wherever each page's
+//! `nextResultUri` points, until `EOS`.
+
+use std::time::Duration;
+
+use super::client::{GatewayClient, OperationHandle, OperationStatus, SessionHandle};
+use super::error::GatewayError;
+use super::page::{Column, ResultKind, ResultPage, ResultType};
+use super::value::SqlValue;
+
+/// How long `next_page` waits before asking again after a fetch that brought no rows: from
+/// `first`, doubling up to `max`; rows reset it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollBackoff {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+impl Default for PollBackoff {
+    fn default() -> Self {
+        Self { first: Duration::from_millis(50), max: Duration::from_secs(1) }
+    }
+}
+
+/// Called once the gateway has returned a result for the statement, i.e. it succeeded.
+pub(crate) type OnSuccess = Box<dyn FnOnce() + Send>;
+
+pub struct StatementRun {
+    client: GatewayClient,
+    session: SessionHandle,
+    operation: OperationHandle,
+    next: Option<NextPage>,
+    backoff: PollBackoff,
+    /// The wait before the next fetch, after one that brought no rows.
+    idle: Option<Duration>,
+    columns: Vec<Column>,
+    result_kind: Option<ResultKind>,
+    is_query_result: Option<bool>,
+    job_id: Option<String>,
+    on_success: Option<OnSuccess>,
+}
+
+enum NextPage {
+    Token(u64),
+    Uri(String),
+}
+
+impl StatementRun {
+    pub(crate) fn new(
+        client: GatewayClient,
+        session: SessionHandle,
+        operation: OperationHandle,
+        on_success: Option<OnSuccess>,
+    ) -> Self {
+        Self {
+            client,
+            session,
+            operation,
+            next: Some(NextPage::Token(0)),
+            backoff: PollBackoff::default(),
+            idle: None,
+            columns: Vec::new(),
+            result_kind: None,
+            is_query_result: None,
+            job_id: None,
+            on_success,
+        }
+    }
+
+    pub fn with_backoff(mut self, backoff: PollBackoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Fetches the next page; `None` once the results have ended. A `NOT_READY` page (the
+    /// statement is still starting) or a page without rows (a streaming query waiting for
+    /// data) is returned too, and the next call first waits per the backoff, so a caller
+    /// looping on this never busy-polls the gateway. Dropping the future is safe: the gateway
+    /// answers the same token again.
+    pub async fn next_page(&mut self) -> Result<Option<ResultPage>, GatewayError> {
+        let Some(next) = &self.next else {
+            return Ok(None);
+        };
+        if let Some(wait) = self.idle {
+            tokio::time::sleep(wait).await;
+        }
+        let page = match next {
+            NextPage::Token(token) => {
+                self.client.fetch(&self.session, &self.operation, *token).await?
+            }
+            NextPage::Uri(uri) => self.client.fetch_next(uri).await?,
+        };
+        self.learn(&page);
+        if page.result_type == ResultType::Eos {
+            self.next = None;
+            self.succeeded();
+            return Ok((!page.changes.is_empty()).then_some(page));
+        }
+        if page.result_type == ResultType::Payload {
+            self.succeeded();
+        }
+        let uri = page.next_uri.clone().ok_or_else(|| GatewayError::Decode {
+            path: format!("result of operation {}", self.operation),
+            message: "a page before the end without nextResultUri".into(),
+        })?;
+        self.next = Some(NextPage::Uri(uri));
+        self.idle = if page.changes.is_empty() {
+            Some(self.idle.map_or(self.backoff.first, |wait| (wait * 2).min(self.backoff.max)))
+        } else {
+            None
+        };
+        Ok(Some(page))
+    }
+
+    /// Cancels the statement (a running job stops); no more pages are fetched.
+    pub async fn cancel(&mut self) -> Result<OperationStatus, GatewayError> {
+        self.next = None;
+        self.client.cancel_operation(&self.session, &self.operation).await
+    }
+
+    pub async fn status(&self) -> Result<OperationStatus, GatewayError> {
+        self.client.operation_status(&self.session, &self.operation).await
+    }
+
+    /// Frees the statement's results on the gateway.
+    pub async fn close(self) -> Result<OperationStatus, GatewayError> {
+        self.client.close_operation(&self.session, &self.operation).await
+    }
+
+    /// The columns, once a page has named them.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    pub fn result_kind(&self) -> Option<ResultKind> {
+        self.result_kind
+    }
+
+    pub fn is_query_result(&self) -> Option<bool> {
+        self.is_query_result
+    }
+
+    /// The job running the statement: the pages' `jobID`, or for INSERT the `job id` value.
+    pub fn job_id(&self) -> Option<&str> {
+        self.job_id.as_deref()
+    }
+
+    pub fn session(&self) -> &SessionHandle {
+        &self.session
+    }
+
+    pub fn operation(&self) -> &OperationHandle {
+        &self.operation
+    }
+
+    fn learn(&mut self, page: &ResultPage) {
+        if self.columns.is_empty() && !page.columns.is_empty() {
+            self.columns = page.columns.clone();
+        }
+        self.result_kind = page.result_kind.or(self.result_kind);
+        self.is_query_result = page.is_query_result.or(self.is_query_result);
+        if let Some(id) = &page.job_id {
+            self.job_id = Some(id.clone());
+        }
+        // INSERT answers one row in a single `job id` column.
+        if let ([column], Some(change)) = (&self.columns[..], page.changes.first())
+            && column.name == "job id"
+            && let [SqlValue::String(id)] = &change.values[..]
+        {
+            self.job_id = Some(id.clone());
+        }
+    }
+
+    fn succeeded(&mut self) {
+        if let Some(on_success) = self.on_success.take() {
+            on_success();
+        }
+    }
+}
