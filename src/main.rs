@@ -141,6 +141,17 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             flinkdeck::cli::logs::run(&config, job, *follow, *jm, tm.as_deref(), grep.as_deref())
                 .await
         }
+        Some(Command::Sql { execute, file, format, max_rows }) => {
+            let config = load_config(&cli, &paths)?;
+            let script = match (execute, file) {
+                (Some(text), _) => text.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path)
+                    .wrap_err_with(|| format!("reading {}", path.display()))?,
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let database = paths.database_file();
+            flinkdeck::cli::sql::run(&config, &database, &script, *format, *max_rows).await
+        }
         Some(Command::Paths) => {
             println!(
                 "config file  {}",

@@ -231,7 +231,9 @@ async fn a_refused_resubmit_keeps_the_savepoint_and_can_be_resumed() {
     // Break the spec: the resubmission will be refused (bad program argument).
     let store = Store::open(&b.db).unwrap();
     let mut broken = store.spec(spec.id).unwrap().unwrap();
-    let flinkdeck::ops::model::Program::Jar(good) = broken.program.clone();
+    let flinkdeck::ops::model::Program::Jar(good) = broken.program.clone() else {
+        panic!("a jar spec")
+    };
     let mut bad = good.clone();
     bad.args.push("--rate=not-a-number".into());
     broken.program = flinkdeck::ops::model::Program::Jar(bad);

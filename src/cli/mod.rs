@@ -2,6 +2,7 @@
 
 pub mod logs;
 pub mod ops;
+pub mod sql;
 pub mod table;
 
 use std::path::PathBuf;
@@ -59,20 +60,25 @@ pub enum Command {
     },
     /// Print the config, data and cache paths in use.
     Paths,
-    /// Upload a jar, run it and keep a launch spec so flinkdeck can restart it.
-    /// Prints {"job_id","spec_id"}. Pick the cluster with --cluster NAME.
+    /// Start a job and keep a launch spec so flinkdeck can restart it: a jar (uploaded and
+    /// run), or a SQL script (SET, DDL and one INSERT or statement set) run through the SQL
+    /// Gateway. Prints {"job_id","spec_id"}. Pick the cluster with --cluster NAME.
+    #[command(group = clap::ArgGroup::new("program").required(true).args(["jar", "sql"]))]
     Submit {
         #[arg(long, value_name = "PATH")]
-        jar: PathBuf,
-        #[arg(long, value_name = "CLASS")]
+        jar: Option<PathBuf>,
+        /// A Flink SQL script to run in a fresh gateway session.
+        #[arg(long, value_name = "FILE")]
+        sql: Option<PathBuf>,
+        #[arg(long, value_name = "CLASS", conflicts_with = "sql")]
         entry_class: Option<String>,
         #[arg(long, value_name = "N")]
         parallelism: Option<u32>,
-        /// The launch spec's name (default: the jar's file name).
+        /// The launch spec's name (default: the file's name).
         #[arg(long)]
         name: Option<String>,
         /// Program arguments, after `--`.
-        #[arg(last = true)]
+        #[arg(last = true, conflicts_with = "sql")]
         args: Vec<String>,
     },
     /// Submit a copy of JOB's launch spec as a new job, with other arguments or parallelism.
@@ -163,6 +169,23 @@ pub enum Command {
         #[arg(long, value_name = "REGEX")]
         grep: Option<String>,
     },
+    /// Run SQL statements in order on the SQL Gateway and print each result; stops at the
+    /// first error (non-zero exit). With --format json, one object per statement and line:
+    /// {"statement","kind","columns":[{"name","type"}],"rows":[[...]],"job_id"}.
+    #[command(group = clap::ArgGroup::new("input").required(true).args(["execute", "file"]))]
+    Sql {
+        /// The statements, separated by `;`.
+        #[arg(short = 'e', long = "execute", value_name = "STATEMENTS")]
+        execute: Option<String>,
+        /// A file of statements.
+        #[arg(short = 'f', long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: SqlFormat,
+        /// Rows kept per statement; an unbounded query is cancelled when it has this many.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_rows: usize,
+    },
     /// The operations journal, newest first (all jobs, or one).
     History {
         job: Option<String>,
@@ -185,4 +208,12 @@ pub enum SandboxAction {
     Down,
     /// Say whether the sandbox runs, with its clusters' URLs.
     Status,
+}
+
+/// How `flinkdeck sql` prints results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlFormat {
+    Table,
+    Csv,
+    Json,
 }

@@ -12,7 +12,7 @@ use crate::fleet::Fleet;
 use crate::flink::FlinkClient;
 use crate::monitor;
 use crate::ops::Operator;
-use crate::ops::model::{JarProgram, Operation};
+use crate::ops::model::{JarProgram, Operation, Program, SqlProgram};
 use crate::store::SharedStore;
 use crate::store::Store;
 
@@ -22,23 +22,40 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
         Ok(SharedStore::new(Store::open(database).wrap_err("opening the operations journal")?))
     };
     match command {
-        Command::Submit { jar, entry_class, parallelism, name, args } => {
+        Command::Submit { jar, sql, entry_class, parallelism, name, args } => {
             let [cluster] = config.clusters.as_slice() else {
                 bail!("submit needs exactly one cluster: pick it with --cluster NAME");
             };
             let operator = operator(cluster, config, journal()?)?;
-            let program = JarProgram {
-                jar_path: Some(
-                    std::fs::canonicalize(jar)
-                        .wrap_err_with(|| format!("reading {}", jar.display()))?,
-                ),
-                entry_class: entry_class.clone(),
-                parallelism: *parallelism,
-                args: args.clone(),
-                ..JarProgram::default()
+            let file = jar.as_ref().or(sql.as_ref()).expect("clap requires one");
+            let name = name.clone().unwrap_or_else(|| file_stem(file));
+            let (job_id, spec) = match sql {
+                Some(path) => {
+                    let script = std::fs::read_to_string(path)
+                        .wrap_err_with(|| format!("reading {}", path.display()))?;
+                    let mut program = SqlProgram { script, ..SqlProgram::default() };
+                    if let Some(parallelism) = parallelism {
+                        program
+                            .session_properties
+                            .insert("parallelism.default".into(), parallelism.to_string());
+                    }
+                    program.session_properties.insert("pipeline.name".into(), name.clone());
+                    operator.submit_sql(&name, program).await?
+                }
+                None => {
+                    let program = JarProgram {
+                        jar_path: Some(
+                            std::fs::canonicalize(file)
+                                .wrap_err_with(|| format!("reading {}", file.display()))?,
+                        ),
+                        entry_class: entry_class.clone(),
+                        parallelism: *parallelism,
+                        args: args.clone(),
+                        ..JarProgram::default()
+                    };
+                    operator.submit(&name, program).await?
+                }
             };
-            let name = name.clone().unwrap_or_else(|| file_stem(jar));
-            let (job_id, spec) = operator.submit(&name, program).await?;
             println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
         }
         Command::Copy { job, name, parallelism, args } => {
@@ -86,7 +103,7 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
                 ..JarProgram::default()
             };
             let (name, program) = operator.adoption_draft(&jid, program).await?;
-            let spec = operator.adopt(&jid, &name, program).await?;
+            let spec = operator.adopt(&jid, &name, Program::Jar(program)).await?;
             println!("{}", serde_json::to_string_pretty(&spec)?);
         }
         Command::Resume { list, abandon, json } => {
@@ -120,7 +137,7 @@ fn file_stem(path: &Path) -> String {
 
 fn operator(cluster: &ClusterConfig, config: &Config, journal: SharedStore) -> Result<Operator> {
     let client = FlinkClient::new(cluster, config.poll.timeout())?;
-    Ok(Operator::new(client, cluster.clone(), journal))
+    Ok(Operator::new(client, cluster.clone(), journal).with_gateway(config)?)
 }
 
 /// Finds JOB on the configured clusters and an operator for its cluster.

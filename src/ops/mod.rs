@@ -3,16 +3,19 @@
 
 pub mod model;
 mod restart;
+mod sql;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::ClusterConfig;
+use crate::config::{Auth, ClusterConfig, Config};
 use crate::flink::model::JobState;
 use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
+use crate::gateway::{GatewayClient, GatewayError};
 use crate::store::{SharedStore, StoreError};
-use model::{JarProgram, LaunchSpec, OpKind, Operation, Phase, Program};
+use model::{JarProgram, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram};
 pub use restart::RestartOutcome;
+pub use sql::check_script;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
@@ -27,6 +30,9 @@ pub enum OpError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// A statement (a DDL, an INSERT's planning) may keep the gateway busy for a while.
+const GATEWAY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long operations wait on Flink.
 #[derive(Debug, Clone, Copy)]
@@ -52,11 +58,29 @@ pub struct Operator {
     pub timeouts: Timeouts,
     /// Called with the operation after every journalled step (the console shows progress).
     pub progress: Option<ProgressFn>,
+    /// The SQL Gateway that runs this cluster's SQL launch specs, if one is configured.
+    pub gateway: Option<GatewayClient>,
 }
 
 impl Operator {
     pub fn new(client: FlinkClient, cluster: ClusterConfig, journal: SharedStore) -> Self {
-        Self { client, cluster, journal, timeouts: Timeouts::default(), progress: None }
+        Self {
+            client,
+            cluster,
+            journal,
+            timeouts: Timeouts::default(),
+            progress: None,
+            gateway: None,
+        }
+    }
+
+    /// Attaches the SQL Gateway that `config` names for this cluster, if there is one.
+    pub fn with_gateway(mut self, config: &Config) -> Result<Self, GatewayError> {
+        if let Some(gateway) = config.gateway_for(&self.cluster.name) {
+            let timeout = config.poll.timeout().max(GATEWAY_TIMEOUT);
+            self.gateway = Some(GatewayClient::new(&gateway.url, &Auth::default(), timeout)?);
+        }
+        Ok(self)
     }
 
     fn ensure_writable(&self) -> Result<(), OpError> {
@@ -183,21 +207,36 @@ impl Operator {
     }
 
     /// Uploads the jar if needed, runs it and saves a launch spec; returns (job id, spec).
-    /// The spec is saved with the job's pinned id before the job is submitted, so a crash in
-    /// between leaves flinkdeck knowing how to restart the job.
     pub async fn submit(
         &self,
         name: &str,
-        mut program: JarProgram,
+        program: JarProgram,
+    ) -> Result<(String, LaunchSpec), OpError> {
+        self.launch(name, Program::Jar(program)).await
+    }
+
+    /// Runs a SQL script in a fresh gateway session and saves it as a launch spec; returns
+    /// (job id, spec).
+    pub async fn submit_sql(
+        &self,
+        name: &str,
+        program: SqlProgram,
+    ) -> Result<(String, LaunchSpec), OpError> {
+        self.launch(name, Program::Sql(program)).await
+    }
+
+    /// Starts a new job and saves its launch spec. The spec is saved with the job's pinned
+    /// id before the job is submitted, so a crash in between leaves flinkdeck knowing how to
+    /// restart the job.
+    async fn launch(
+        &self,
+        name: &str,
+        mut program: Program,
     ) -> Result<(String, LaunchSpec), OpError> {
         self.ensure_writable()?;
         let job_id = new_job_id();
-        let (cluster, spec_name, spec_program, pinned) = (
-            self.cluster.name.clone(),
-            name.to_string(),
-            Program::Jar(program.clone()),
-            job_id.clone(),
-        );
+        let (cluster, spec_name, spec_program, pinned) =
+            (self.cluster.name.clone(), name.to_string(), program.clone(), job_id.clone());
         let mut spec = self
             .journal
             .with(move |s| s.insert_spec(&spec_name, &cluster, &spec_program, Some(&pinned)))
@@ -206,20 +245,32 @@ impl Operator {
         let mut op = self.begin(None, Some(spec.id), OpKind::Submit, params).await?;
         op.new_job_id = Some(job_id.clone());
         self.record(&op).await?;
-        let result = async {
-            let jar_id = self.ensure_jar(&mut program).await?;
-            let request = self.run_request(&program, Some(job_id.clone()), None).await?;
-            self.client.run_jar(&jar_id, &request).await
-        }
-        .await;
-        spec.program = Program::Jar(program);
-        if result.is_err() {
-            spec.job_id = None;
-        }
+        let result = self.start(&mut program, &job_id, None).await;
+        spec.program = program;
+        spec.job_id = result.as_ref().ok().cloned();
         let saved = spec.clone();
         self.journal.with(move |s| s.update_spec(&saved)).await?;
         let started = self.finish(op, result).await?;
         Ok((started, spec))
+    }
+
+    /// Starts `program` as job `job_id`, restored from `savepoint` if given; returns the id
+    /// the job started under. A jar the cluster lost is uploaded again (and `program` learns
+    /// its new id).
+    async fn start(
+        &self,
+        program: &mut Program,
+        job_id: &str,
+        savepoint: Option<String>,
+    ) -> Result<String, FlinkError> {
+        match program {
+            Program::Jar(jar) => {
+                let jar_id = self.ensure_jar(jar).await?;
+                let request = self.run_request(jar, Some(job_id.to_string()), savepoint).await?;
+                self.client.run_jar(&jar_id, &request).await
+            }
+            Program::Sql(sql) => self.run_sql(sql, job_id, savepoint.as_deref()).await,
+        }
     }
 
     /// Submits a copy of the launch spec of `jid` as a new job, with other arguments,
@@ -232,15 +283,33 @@ impl Operator {
         parallelism: Option<u32>,
     ) -> Result<(String, LaunchSpec), OpError> {
         let spec = self.spec_for(jid).await?.ok_or_else(|| OpError::NoSpec(jid.to_string()))?;
-        let Program::Jar(mut program) = spec.program;
-        if let Some(args) = args {
-            program.args = args;
-        }
-        if parallelism.is_some() {
-            program.parallelism = parallelism;
-        }
         let name = name.map(str::to_string).unwrap_or_else(|| format!("{} (copy)", spec.name));
-        self.submit(&name, program).await
+        let program = match spec.program {
+            Program::Jar(mut program) => {
+                if let Some(args) = args {
+                    program.args = args;
+                }
+                if parallelism.is_some() {
+                    program.parallelism = parallelism;
+                }
+                Program::Jar(program)
+            }
+            Program::Sql(mut program) => {
+                if args.is_some() {
+                    return Err(OpError::Invalid(
+                        "a SQL job has no program arguments: copy it with another name or parallelism".into(),
+                    ));
+                }
+                if let Some(parallelism) = parallelism {
+                    program
+                        .session_properties
+                        .insert("parallelism.default".into(), parallelism.to_string());
+                }
+                program.session_properties.insert("pipeline.name".into(), name.clone());
+                Program::Sql(program)
+            }
+        };
+        self.launch(&name, program).await
     }
 
     /// The launch spec flinkdeck keeps for `jid`, if any.
@@ -338,12 +407,15 @@ impl Operator {
         &self,
         jid: &str,
         name: &str,
-        program: JarProgram,
+        program: Program,
     ) -> Result<LaunchSpec, OpError> {
+        if let Program::Sql(sql) = &program {
+            check_script(&sql.script).map_err(OpError::Invalid)?;
+        }
         let params = serde_json::to_value(&program).unwrap_or_default();
         let op = self.begin(Some(jid), None, OpKind::Adopt, params).await?;
         let (cluster, jid_owned, name, prog) =
-            (self.cluster.name.clone(), jid.to_string(), name.to_string(), Program::Jar(program));
+            (self.cluster.name.clone(), jid.to_string(), name.to_string(), program);
         let spec = self
             .journal
             .with(move |s| s.insert_spec(&name, &cluster, &prog, Some(&jid_owned)))

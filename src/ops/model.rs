@@ -6,12 +6,24 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// The program a launch spec starts. Tagged, so the SQL kind (a script run through the SQL
-/// Gateway) joins as another variant without touching stored jar specs.
+/// The program a launch spec starts. Tagged, so each kind is stored under its own name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Program {
     Jar(JarProgram),
+    Sql(SqlProgram),
+}
+
+/// A Flink SQL script run through the SQL Gateway in a fresh session: its SET and DDL
+/// statements, then the one INSERT or statement set that starts the job. Restarting runs the
+/// same script again with `execution.savepoint.path` set; the same SQL plans the same operator
+/// ids, so the state maps back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlProgram {
+    pub script: String,
+    /// Set on the session before the script runs (`parallelism.default`, `pipeline.name`...).
+    #[serde(default)]
+    pub session_properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

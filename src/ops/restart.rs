@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::model::{LaunchSpec, OpKind, Operation, Phase, Program};
+use super::model::{LaunchSpec, OpKind, Operation, Phase};
 use super::{OpError, Operator, new_job_id};
 use crate::flink::FlinkError;
 
@@ -141,9 +141,15 @@ impl Operator {
                 op.phase = Phase::Resubmitting;
             }
             Phase::Resubmitting => {
-                let new = op.new_job_id.clone().unwrap_or_default();
+                let mut new = op.new_job_id.clone().unwrap_or_default();
                 if !self.job_exists(&new).await? {
-                    self.resubmit(op, &new).await?;
+                    let started = self.resubmit(op, &new).await?;
+                    // A gateway that ignores the pinned id starts the job under another one.
+                    if started != new {
+                        new = started;
+                        op.new_job_id = Some(new.clone());
+                        self.record(op).await.map_err(|e| FlinkError::Failed(e.to_string()))?;
+                    }
                 }
                 self.wait_running(&new).await?;
                 let spec_id = op.spec_id.unwrap_or_default();
@@ -166,7 +172,9 @@ impl Operator {
         Ok(())
     }
 
-    async fn resubmit(&self, op: &Operation, new: &str) -> Result<(), FlinkError> {
+    /// Submits the spec again as job `new`, from the operation's savepoint; returns the id
+    /// the job started under.
+    async fn resubmit(&self, op: &Operation, new: &str) -> Result<String, FlinkError> {
         let spec_id = op.spec_id.unwrap_or_default();
         let spec: LaunchSpec = self
             .journal
@@ -174,19 +182,17 @@ impl Operator {
             .await
             .map_err(|e| FlinkError::Failed(e.to_string()))?
             .ok_or_else(|| FlinkError::Failed(format!("launch spec {spec_id} is gone")))?;
-        let Program::Jar(mut program) = spec.program.clone();
-        let jar_id = self.ensure_jar(&mut program).await?;
-        if program.jar_id != spec_jar_id(&spec) {
-            let mut updated = spec.clone();
-            updated.program = Program::Jar(program.clone());
+        let mut program = spec.program.clone();
+        let started = self.start(&mut program, new, op.savepoint.clone()).await?;
+        if program != spec.program {
+            let mut updated = spec;
+            updated.program = program;
             self.journal
                 .with(move |s| s.update_spec(&updated))
                 .await
                 .map_err(|e| FlinkError::Failed(e.to_string()))?;
         }
-        let request =
-            self.run_request(&program, Some(new.to_string()), op.savepoint.clone()).await?;
-        self.client.run_jar(&jar_id, &request).await.map(|_| ())
+        Ok(started)
     }
 
     async fn job_exists(&self, jid: &str) -> Result<bool, FlinkError> {
@@ -221,9 +227,4 @@ impl Operator {
                 ))
             })
     }
-}
-
-fn spec_jar_id(spec: &LaunchSpec) -> Option<String> {
-    let Program::Jar(program) = &spec.program;
-    program.jar_id.clone()
 }

@@ -139,8 +139,8 @@ impl Store {
     }
 
     /// Replaces the saved tabs with `tabs`; `active` is the index of the shown one.
-    pub fn save_tabs(&mut self, tabs: &[SavedTab], active: usize) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+    pub fn save_tabs(&self, tabs: &[SavedTab], active: usize) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM workbench_tabs", [])?;
         for (position, tab) in tabs.iter().enumerate() {
             tx.execute(
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn tabs_round_trip_with_the_active_one() {
-        let mut store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory().unwrap();
         let tab = |title: &str| SavedTab {
             title: title.into(),
             text: format!("SELECT '{title}';\n"),

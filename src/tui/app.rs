@@ -19,6 +19,7 @@ use super::panes::help::Help;
 use super::panes::jobs::JobList;
 use super::panes::palette::{Command, Palette};
 use super::theme::Theme;
+use super::workbench::{Part, Workbench};
 use crate::fleet::{Fleet, PollReport};
 use crate::insight::JobInsight;
 use crate::ops::model::JarProgram;
@@ -45,7 +46,8 @@ pub enum Effect {
         cluster: String,
         jid: String,
         name: String,
-        args: Vec<String>,
+        /// None for a SQL job, which has no arguments.
+        args: Option<Vec<String>>,
         parallelism: Option<u32>,
     },
     Adopt {
@@ -77,6 +79,27 @@ pub enum Effect {
     Resume(i64),
     /// Mark an interrupted restart as not to be resumed.
     Abandon(i64),
+    /// A request for the SQL gateway worker.
+    Sql(super::sqlworker::SqlCommand),
+    /// Look up the statement history (statements containing the text).
+    SearchHistory(String),
+    /// Keep the script that started `job_id` as a SQL launch spec on `cluster` (unknown if
+    /// the job list does not show the job yet).
+    KeepSqlJob {
+        cluster: Option<String>,
+        job_id: String,
+        name: String,
+        script: String,
+    },
+    /// Remember the workbench's tabs for the next start.
+    SaveTabs(Vec<crate::store::sql::SavedTab>, usize),
+}
+
+/// What fills the screen: the fleet (job list, detail, logs) or the SQL workbench.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Fleet,
+    Workbench,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +123,10 @@ pub struct StatusMessage {
 }
 
 pub struct App {
+    pub screen: Screen,
+    pub workbench: Workbench,
+    /// A job to select once a poll brings it (a jump from the workbench to a new job).
+    pub(super) pending_jump: Option<String>,
     pub fleet: Fleet,
     pub focus: Focus,
     pub jobs: JobList,
@@ -132,6 +159,9 @@ impl App {
         offset: FixedOffset,
     ) -> Self {
         let mut app = Self {
+            screen: Screen::Fleet,
+            workbench: Workbench::default(),
+            pending_jump: None,
             fleet,
             focus: Focus::Jobs,
             jobs: JobList::default(),
@@ -178,6 +208,13 @@ impl App {
 
     /// The keymap context of what has the keys now.
     pub fn context(&self) -> Context {
+        if self.screen == Screen::Workbench {
+            return match self.workbench.focus {
+                Part::Editor => Context::SqlEditor,
+                Part::Results => Context::SqlResults,
+                Part::Catalog => Context::SqlCatalog,
+            };
+        }
         if self.log_view.is_some() {
             Context::Logs
         } else if self.detail.is_some() {
@@ -191,6 +228,9 @@ impl App {
 
     pub fn on_resize(&mut self, width: u16, height: u16) {
         self.viewport = Rect::new(0, 0, width, height);
+        let (_, editor, _) = Workbench::areas(self.areas().body);
+        self.workbench.editor_size =
+            (editor.height.saturating_sub(2) as usize, editor.width.saturating_sub(2) as usize);
         if let Some(view) = &mut self.log_view {
             view.height = height.saturating_sub(4) as usize;
         }
@@ -220,6 +260,11 @@ impl App {
         self.jobs.sync(&self.fleet, self.now_ms);
         let page = self.job_page();
         self.jobs.scroll_into_view(page);
+        if let Some(jid) = self.pending_jump.take()
+            && !self.select_job(&jid)
+        {
+            self.pending_jump = Some(jid);
+        }
         if let Some((cluster, jid)) = refetch {
             self.detail.as_mut().expect("checked").loading = true;
             self.effects.push(Effect::FetchInsight { cluster, jid });
@@ -275,6 +320,10 @@ impl App {
                     FormOutcome::Done(effect) => self.effects.push(*effect),
                 },
             }
+            return;
+        }
+        if self.screen == Screen::Workbench {
+            self.workbench_key(key);
             return;
         }
         if self.log_view.as_ref().is_some_and(|v| v.prompt.is_some()) {
@@ -398,7 +447,7 @@ impl App {
         self.status = Some(StatusMessage { text, is_error: true });
     }
 
-    fn resync_jobs(&mut self) {
+    pub(super) fn resync_jobs(&mut self) {
         self.jobs.sync(&self.fleet, self.now_ms);
         self.jobs.offset = 0;
         let page = self.job_page();
@@ -407,11 +456,17 @@ impl App {
 
     /// Carries out one action in the current context.
     pub fn dispatch(&mut self, action: Action) {
-        if self.log_action(action) {
+        if self.sql_action(action) || self.log_action(action) {
             return;
         }
         match action {
-            Action::Quit => self.should_quit = true,
+            Action::Quit => {
+                self.effects
+                    .push(Effect::SaveTabs(self.workbench.saved_tabs(), self.workbench.active));
+                self.should_quit = true;
+            }
+            Action::OpenWorkbench => self.open_workbench(),
+            Action::ShowJobs => self.screen = Screen::Fleet,
             Action::Help => self.overlay = Some(Overlay::Help(Help::default())),
             Action::Palette => {
                 let themes: Vec<String> = self.themes.iter().map(|t| t.name.clone()).collect();
@@ -519,6 +574,12 @@ impl App {
                 self.clusters.move_by(delta, count, page);
             }
         }
+    }
+
+    /// Selects job `jid` in the job list; false if the list does not show it.
+    pub(super) fn select_job(&mut self, jid: &str) -> bool {
+        let page = self.job_page();
+        self.jobs.select(jid, page, &self.fleet)
     }
 
     fn open_selected_job(&mut self) {

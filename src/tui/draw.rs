@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::action::Action;
-use super::app::{App, Focus, Overlay};
+use super::app::{App, Focus, Overlay, Screen};
+use super::keymap::Context;
 use super::layout::Areas;
 use super::panes::RenderContext;
 use super::theme::Role;
@@ -27,15 +28,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         now_ms: app.now_ms,
         offset: app.offset,
         focused,
+        workbench_jobs: &app.workbench.started_jobs,
     };
     header(app, areas.header, buf);
-    match (&app.log_view, &app.detail) {
-        (Some(view), _) => view.render(theme, areas.body, buf),
-        (None, Some(detail)) => detail.render(&ctx(true), areas.body, buf),
-        (None, None) => {
-            app.clusters.render(&ctx(app.focus == Focus::Clusters), areas.clusters, buf);
-            app.jobs.render(&ctx(app.focus == Focus::Jobs), areas.jobs, buf);
-        }
+    if app.screen == Screen::Workbench {
+        app.workbench.render(theme, app.now_ms, areas.body, buf);
+    } else {
+        fleet_body(app, &ctx, areas, buf);
     }
     footer(app, areas.footer, buf);
     match &app.overlay {
@@ -44,6 +43,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(Overlay::Confirm(confirm)) => confirm.render(theme, area, buf),
         Some(Overlay::Form(form)) => form.render(theme, area, buf),
         None => {}
+    }
+}
+
+fn fleet_body<'a>(
+    app: &'a App,
+    ctx: &dyn Fn(bool) -> RenderContext<'a>,
+    areas: Areas,
+    buf: &mut Buffer,
+) {
+    let theme = app.theme();
+    match (&app.log_view, &app.detail) {
+        (Some(view), _) => view.render(theme, areas.body, buf),
+        (None, Some(detail)) => detail.render(&ctx(true), areas.body, buf),
+        (None, None) => {
+            app.clusters.render(&ctx(app.focus == Focus::Clusters), areas.clusters, buf);
+            app.jobs.render(&ctx(app.focus == Focus::Jobs), areas.jobs, buf);
+        }
     }
 }
 
@@ -65,6 +81,17 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
     }
     spans.push(Span::styled(format!("· {} jobs ", fleet.job_count()), theme.style(Role::Text)));
     spans.push(Span::styled(format!("{running} running "), theme.style(Role::JobRunning)));
+    let (switch, to) = match app.screen {
+        Screen::Workbench => (Action::ShowJobs, "jobs"),
+        Screen::Fleet => (Action::OpenWorkbench, "SQL workbench"),
+    };
+    if app.screen == Screen::Workbench {
+        spans.push(Span::styled("· SQL workbench ", theme.style(Role::Accent)));
+    }
+    if let Some(key) = app.keymap.first_key(Context::Global, switch) {
+        spans.push(Span::styled(format!("· {key} ", ), theme.style(Role::Key)));
+        spans.push(Span::styled(format!("{to} "), theme.style(Role::Muted)));
+    }
     if app.read_only {
         spans.push(Span::styled("· read-only ", theme.style(Role::Warning)));
     }
@@ -73,6 +100,10 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme();
+    if let Some(prompt) = &app.workbench.export {
+        prompt.render(theme, area, buf);
+        return;
+    }
     if app.jobs.editing_filter {
         Line::from(vec![
             Span::styled(" / ", theme.style(Role::Key)),

@@ -9,6 +9,7 @@ use super::app::Effect;
 use super::jobops::{JobAction, OpUpdate};
 use super::logops::LogEvent;
 use super::panes::form::JobForm;
+use super::sqlworker::{SqlCommand, SqlEvent};
 use crate::config::Config;
 use crate::flink::{FlinkClient, FlinkError};
 use crate::insight::{self, JobInsight};
@@ -16,7 +17,7 @@ use crate::logs::follow::{self, FollowEvent};
 use crate::logs::{FlinkLogSource, LogSource};
 use crate::monitor::Monitor;
 use crate::ops::Operator;
-use crate::ops::model::{JarProgram, Program};
+use crate::ops::model::{JarProgram, Program, SqlProgram};
 use crate::store::SharedStore;
 
 pub struct Effects {
@@ -26,6 +27,9 @@ pub struct Effects {
     pub logs: mpsc::UnboundedSender<LogEvent>,
     /// The task reading and following the open log, if any.
     pub log_task: Option<tokio::task::JoinHandle<()>>,
+    /// The SQL gateway worker, when a gateway is configured.
+    pub sql: Option<mpsc::UnboundedSender<SqlCommand>>,
+    pub sql_events: mpsc::UnboundedSender<SqlEvent>,
 }
 
 /// What building an operator needs; cloned into background tasks.
@@ -53,7 +57,9 @@ impl OpsContext {
             .ok_or("the journal (SQLite cache) is unavailable; no job action is possible")?;
         let config =
             self.config.clusters.iter().find(|c| c.name == cluster).ok_or("unknown cluster")?;
-        let mut operator = Operator::new(self.client(cluster)?, config.clone(), store);
+        let mut operator = Operator::new(self.client(cluster)?, config.clone(), store)
+            .with_gateway(&self.config)
+            .map_err(|e| e.to_string())?;
         let updates = self.updates.clone();
         operator.progress = Some(Arc::new(move |op| {
             let _ = updates.send(OpUpdate::Progress(op.clone()));
@@ -87,8 +93,16 @@ async fn prefill(
     if !adopt {
         let spec = spec
             .ok_or_else(|| format!("flinkdeck has no launch spec for {jid}: adopt it first (A)"))?;
-        let Program::Jar(program) = &spec.program;
-        return Ok(JobForm::copy(cluster, jid, &spec.name, program));
+        return Ok(match &spec.program {
+            Program::Jar(program) => {
+                JobForm::copy(cluster, jid, &spec.name, program.parallelism, Some(&program.args))
+            }
+            Program::Sql(program) => {
+                let parallelism = program.session_properties.get("parallelism.default");
+                let parallelism = parallelism.and_then(|p| p.parse().ok());
+                JobForm::copy(cluster, jid, &spec.name, parallelism, None)
+            }
+        });
     }
     if let Some(spec) = spec {
         return Err(format!("job {jid} already has launch spec {} ({})", spec.id, spec.name));
@@ -166,15 +180,14 @@ impl Effects {
             Effect::Copy { cluster, jid, name, args, parallelism } => {
                 let operator = self.ops.operator(&cluster)?;
                 self.ops.report(format!("copy as {name}"), async move {
-                    let (job, _) =
-                        operator.copy(&jid, Some(&name), Some(args), parallelism).await?;
+                    let (job, _) = operator.copy(&jid, Some(&name), args, parallelism).await?;
                     Ok(format!("started job {job}"))
                 });
             }
             Effect::Adopt { cluster, jid, name, program } => {
                 let operator = self.ops.operator(&cluster)?;
                 self.ops.report(format!("adopt {name}"), async move {
-                    let spec = operator.adopt(&jid, &name, program).await?;
+                    let spec = operator.adopt(&jid, &name, Program::Jar(program)).await?;
                     Ok(format!("launch spec {} saved: R restarts it now", spec.id))
                 });
             }
@@ -204,6 +217,50 @@ impl Effects {
                     entry,
                     self.logs.clone(),
                 )));
+            }
+            Effect::Sql(command) => {
+                let worker = self.sql.as_ref().ok_or("no SQL gateway is configured")?;
+                worker.send(command).map_err(|_| "the SQL gateway worker stopped".to_string())?;
+            }
+            Effect::SearchHistory(query) => {
+                let store = self.ops.store.clone().ok_or("the history (SQLite) is unavailable")?;
+                let events = self.sql_events.clone();
+                tokio::spawn(async move {
+                    if let Ok(found) = store.with(move |s| s.statement_history(&query, 500)).await {
+                        let _ = events.send(SqlEvent::History(found));
+                    }
+                });
+            }
+            Effect::SaveTabs(tabs, active) => {
+                let store = self.ops.store.clone().ok_or("the SQLite cache is unavailable")?;
+                // Runs while the console closes: wait for it, or the tabs are lost.
+                let saved = std::thread::spawn(move || {
+                    let store = store;
+                    tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .map_err(|e| e.to_string())?
+                        .block_on(store.with(move |s| s.save_tabs(&tabs, active)))
+                        .map_err(|e| e.to_string())
+                });
+                saved.join().map_err(|_| "saving the editor tabs panicked".to_string())??;
+            }
+            Effect::KeepSqlJob { cluster, job_id, name, script } => {
+                let cluster = cluster
+                    .or_else(|| self.ops.config.gateway.as_ref().and_then(|g| g.cluster.clone()))
+                    .or_else(|| match self.ops.config.clusters.as_slice() {
+                        [only] => Some(only.name.clone()),
+                        _ => None,
+                    })
+                    .ok_or("the job is not in the job list yet: wait for it to appear, then K")?;
+                let operator = self.ops.operator(&cluster)?;
+                self.ops.report(format!("keep {name}"), async move {
+                    let program = Program::Sql(SqlProgram { script, ..SqlProgram::default() });
+                    let spec = operator.adopt(&job_id, &name, program).await?;
+                    Ok(format!(
+                        "SQL launch spec {} saved: R restarts the job from a savepoint",
+                        spec.id
+                    ))
+                });
             }
             Effect::CloseLogs => {
                 if let Some(task) = self.log_task.take() {

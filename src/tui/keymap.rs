@@ -19,11 +19,22 @@ pub enum Context {
     Clusters,
     Detail,
     Logs,
+    SqlEditor,
+    SqlResults,
+    SqlCatalog,
 }
 
 impl Context {
-    pub const ALL: [Context; 5] =
-        [Context::Jobs, Context::Clusters, Context::Detail, Context::Logs, Context::Global];
+    pub const ALL: [Context; 8] = [
+        Context::Jobs,
+        Context::Clusters,
+        Context::Detail,
+        Context::Logs,
+        Context::SqlEditor,
+        Context::SqlResults,
+        Context::SqlCatalog,
+        Context::Global,
+    ];
 
     fn section(self) -> &'static str {
         match self {
@@ -32,6 +43,9 @@ impl Context {
             Context::Clusters => "clusters",
             Context::Detail => "detail",
             Context::Logs => "logs",
+            Context::SqlEditor => "sql-editor",
+            Context::SqlResults => "sql-results",
+            Context::SqlCatalog => "sql-catalog",
         }
     }
 
@@ -42,6 +56,9 @@ impl Context {
             Context::Clusters => "Session clusters",
             Context::Detail => "Job detail",
             Context::Logs => "Log viewer",
+            Context::SqlEditor => "SQL editor",
+            Context::SqlResults => "SQL results",
+            Context::SqlCatalog => "SQL catalog",
         }
     }
 }
@@ -67,6 +84,28 @@ impl Key {
             other => other,
         };
         Self { code, mods }
+    }
+
+    /// Whether a text editor would use this key itself: characters, editing and movement.
+    fn edits_text(&self) -> bool {
+        let plain = !self.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match self.code {
+            KeyCode::Char(_) => plain,
+            KeyCode::Enter
+            | KeyCode::Tab
+            | KeyCode::BackTab
+            | KeyCode::Backspace
+            | KeyCode::Delete
+            | KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Home
+            | KeyCode::End
+            | KeyCode::PageUp
+            | KeyCode::PageDown => true,
+            _ => false,
+        }
     }
 
     /// Parses "q", "G", "ctrl-c", "alt-x", "enter", "f5", "pagedown".
@@ -173,9 +212,13 @@ impl Keymap {
         Ok(())
     }
 
-    /// The action bound to `event` in `context`, else in `Global`.
+    /// The action bound to `event` in `context`, else in `Global`. In the SQL editor a key
+    /// that types or edits text is the editor's unless the editor section binds it.
     pub fn action(&self, context: Context, event: KeyEvent) -> Option<Action> {
         let key = Key::from_event(event);
+        if context == Context::SqlEditor && key.edits_text() {
+            return self.bindings.get(&context)?.values().find(|(k, _)| *k == key).map(|(_, a)| *a);
+        }
         let find =
             |c: Context| self.bindings.get(&c)?.values().find(|(k, _)| *k == key).map(|(_, a)| *a);
         find(context)
@@ -206,10 +249,14 @@ impl Keymap {
         // A global key the pane rebinds does something else there: do not show it.
         let rebound =
             |key: &&str| self.bindings.get(&context).is_some_and(|m| m.contains_key(*key));
+        // In the editor a text key types: a global binding of it does not apply there.
+        let typed = |key: &&str| {
+            context == Context::SqlEditor && Key::parse(key).is_ok_and(|k| k.edits_text())
+        };
         own.or_else(|| {
             self.keys_for(Context::Global, action)
                 .into_iter()
-                .filter(|k| !rebound(k))
+                .filter(|k| !rebound(k) && !typed(k))
                 .min_by_key(|k| k.len())
         })
     }

@@ -11,7 +11,10 @@ pub mod keymap;
 pub mod layout;
 pub mod logops;
 pub mod panes;
+pub mod sqlops;
+pub mod sqlworker;
 pub mod theme;
+pub mod workbench;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,7 +34,9 @@ use effects::{Effects, OpsContext};
 use jobops::OpUpdate;
 use keymap::Keymap;
 use logops::LogEvent;
+use sqlworker::SqlEvent;
 use theme::Theme;
+use workbench::{Connection, Workbench};
 
 /// Everything the console needs, prepared by the binary.
 pub struct Console {
@@ -60,6 +65,24 @@ pub fn load_themes(config: &Config, config_dir: &std::path::Path) -> Result<Vec<
     Ok(themes)
 }
 
+/// The workbench as it was left: its tabs, and the jobs it started (marked in the job list).
+async fn open_workbench(config: &Config, store: Option<&SharedStore>) -> Workbench {
+    let (tabs, active, started) = match store {
+        Some(store) => {
+            let tabs = store.with(|s| s.load_tabs()).await.unwrap_or_default();
+            let started = store.with(|s| s.workbench_job_ids()).await.unwrap_or_default();
+            (tabs.0, tabs.1, started)
+        }
+        None => Default::default(),
+    };
+    let mut bench = Workbench::new(tabs, active);
+    bench.started_jobs = started;
+    if let Some(gateway) = &config.gateway {
+        bench.connection = Connection::Connecting(gateway.url.clone());
+    }
+    bench
+}
+
 /// Runs the console until the user quits.
 pub async fn run(console: Console) -> Result<()> {
     let keymap = Keymap::load(&console.config_dir).map_err(color_eyre::eyre::Report::msg)?;
@@ -85,7 +108,23 @@ pub async fn run(console: Console) -> Result<()> {
         updates: update_tx,
     };
     let (log_tx, mut log_events) = mpsc::unbounded_channel::<LogEvent>();
-    let mut effects = Effects { ops, monitor, insights: insight_tx, logs: log_tx, log_task: None };
+    let (sql_tx, mut sql_events) = mpsc::unbounded_channel::<SqlEvent>();
+    app.workbench = open_workbench(&console.config, ops.store.as_ref()).await;
+    let sql = match (&console.config.gateway, &ops.store) {
+        (Some(gateway), Some(store)) => {
+            Some(sqlworker::spawn(gateway.clone(), store.clone(), sql_tx.clone()))
+        }
+        _ => None,
+    };
+    let mut effects = Effects {
+        ops,
+        monitor,
+        insights: insight_tx,
+        logs: log_tx,
+        log_task: None,
+        sql,
+        sql_events: sql_tx,
+    };
     effects.check_interrupted();
 
     let mut terminal = ratatui::init();
@@ -125,6 +164,13 @@ pub async fn run(console: Console) -> Result<()> {
                     // A fast log arrives in many small batches: fold them in before drawing.
                     while let Ok(event) = log_events.try_recv() {
                         app.on_log_event(event);
+                    }
+                }
+                Some(event) = sql_events.recv() => {
+                    // Result pages come fast: fold in what is there before drawing.
+                    app.on_sql_event(event);
+                    while let Ok(event) = sql_events.try_recv() {
+                        app.on_sql_event(event);
                     }
                 }
                 _ = tick.tick() => app.on_tick(now_ms()),

@@ -49,10 +49,21 @@ pub enum Role {
     LogWarn,
     LogInfo,
     LogDebug,
+    SqlKeyword,
+    SqlType,
+    SqlFunction,
+    SqlString,
+    SqlNumber,
+    SqlComment,
+    SqlHint,
+    SqlOperator,
+    SqlVariable,
+    /// A NULL in a result grid, distinct from the string 'NULL'.
+    SqlNull,
 }
 
 impl Role {
-    const ALL: [(Role, &'static str); 28] = [
+    const ALL: [(Role, &'static str); 38] = [
         (Role::Text, "text"),
         (Role::Muted, "muted"),
         (Role::Title, "title"),
@@ -81,6 +92,16 @@ impl Role {
         (Role::LogWarn, "log.warn"),
         (Role::LogInfo, "log.info"),
         (Role::LogDebug, "log.debug"),
+        (Role::SqlKeyword, "sql.keyword"),
+        (Role::SqlType, "sql.type"),
+        (Role::SqlFunction, "sql.function"),
+        (Role::SqlString, "sql.string"),
+        (Role::SqlNumber, "sql.number"),
+        (Role::SqlComment, "sql.comment"),
+        (Role::SqlHint, "sql.hint"),
+        (Role::SqlOperator, "sql.operator"),
+        (Role::SqlVariable, "sql.variable"),
+        (Role::SqlNull, "sql.null"),
     ];
 
     fn from_name(name: &str) -> Option<Self> {

@@ -82,20 +82,27 @@ impl JobForm {
         }
     }
 
-    pub fn copy(cluster: &str, jid: &str, name: &str, program: &JarProgram) -> Self {
-        let fields = [
+    /// A copy of a job: its name and parallelism, and its arguments when it has any (a SQL
+    /// job has none).
+    pub fn copy(
+        cluster: &str,
+        jid: &str,
+        name: &str,
+        parallelism: Option<u32>,
+        args: Option<&[String]>,
+    ) -> Self {
+        let mut fields = vec![
             (FieldKind::Name, format!("{name} (copy)")),
-            (
-                FieldKind::Parallelism,
-                program.parallelism.map(|p| p.to_string()).unwrap_or_default(),
-            ),
-            (FieldKind::Args, join_args(&program.args)),
+            (FieldKind::Parallelism, parallelism.map(|p| p.to_string()).unwrap_or_default()),
         ];
+        if let Some(args) = args {
+            fields.push((FieldKind::Args, join_args(args)));
+        }
         Self {
             purpose: Purpose::Copy { jid: jid.into() },
             cluster: cluster.into(),
-            fields: fields.into(),
-            focus: 2,
+            focus: fields.len() - 1,
+            fields,
             error: None,
         }
     }
@@ -171,7 +178,7 @@ impl JobForm {
                 cluster: self.cluster.clone(),
                 jid: jid.clone(),
                 name,
-                args,
+                args: self.fields.iter().any(|(k, _)| *k == FieldKind::Args).then_some(args),
                 parallelism,
             }),
             Purpose::Submit | Purpose::Adopt { .. } => {

@@ -219,6 +219,19 @@ impl JobList {
             self.selected_job(fleet).map(|(c, j)| (c.to_string(), j.summary.jid.clone()));
     }
 
+    /// Selects the row of job `jid` if it is shown; false if it is not.
+    pub fn select(&mut self, jid: &str, page: usize, fleet: &Fleet) -> bool {
+        let Some(pos) =
+            self.rows.iter().position(|r| r.get(fleet).is_some_and(|(_, j)| j.summary.jid == jid))
+        else {
+            return false;
+        };
+        self.selected = pos;
+        self.remember_selection(fleet);
+        self.scroll_into_view(page);
+        true
+    }
+
     /// Moves the selection by `delta` rows (clamped) and keeps it on screen.
     pub fn move_by(&mut self, delta: isize, page: usize, fleet: &Fleet) {
         let last = self.rows.len().saturating_sub(1) as isize;
@@ -320,7 +333,7 @@ impl JobList {
                     state.to_string(),
                     theme.style(Role::for_job(&job.summary.state)),
                 )),
-                Cell::from(job.summary.name.clone()),
+                name_cell(&job.summary.name, ctx.workbench_jobs.contains(&job.summary.jid), theme),
                 Cell::from(Span::styled(cluster.to_string(), theme.style(Role::Muted))),
             ];
             if wide {
@@ -350,4 +363,15 @@ impl JobList {
             buf,
         );
     }
+}
+
+/// A job's name; one the SQL workbench started carries a `sql` mark.
+fn name_cell(name: &str, from_workbench: bool, theme: &crate::tui::theme::Theme) -> Cell<'static> {
+    if !from_workbench {
+        return Cell::from(name.to_string());
+    }
+    Cell::from(Line::from(vec![
+        Span::styled("sql ", theme.style(Role::Accent)),
+        Span::raw(name.to_string()),
+    ]))
 }

@@ -22,6 +22,8 @@ pub struct RenderContext<'a> {
     pub now_ms: i64,
     pub offset: FixedOffset,
     pub focused: bool,
+    /// Jobs the SQL workbench started, marked in the job list.
+    pub workbench_jobs: &'a std::collections::HashSet<String>,
 }
 
 /// The bordered block every pane draws in; the focused one stands out.

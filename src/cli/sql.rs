@@ -1,0 +1,154 @@
+//! `flinkdeck sql`: statements run in order on the SQL Gateway, each result printed as a
+//! table, CSV or one JSON object per line; the first error stops the run.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, bail, eyre};
+
+use super::SqlFormat;
+use crate::config::{Auth, Config};
+use crate::fleet::now_ms;
+use crate::gateway::{FinishedRun, GatewayClient, ResultKind, ResultView, SqlSession};
+use crate::sql::split;
+use crate::store::Store;
+use crate::store::sql::{Outcome, StatementEnd};
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub async fn run(
+    config: &Config,
+    database: &Path,
+    script: &str,
+    format: SqlFormat,
+    max_rows: usize,
+) -> Result<()> {
+    let gateway = config.gateway.as_ref().ok_or_else(|| {
+        eyre!("no SQL gateway configured: pass --gateway URL or set [gateway] url")
+    })?;
+    let statements: Vec<String> = split(script)
+        .iter()
+        .flat_map(|s| s.submissions().iter().map(|p| p.text.clone()).collect::<Vec<_>>())
+        .collect();
+    if statements.is_empty() {
+        bail!("no statement to run");
+    }
+    // The history is a convenience: a CLI run without a writable cache still runs.
+    let history = Store::open(database).ok();
+    let mut client = GatewayClient::new(&gateway.url, &Auth::default(), REQUEST_TIMEOUT)?;
+    client.negotiate().await.map_err(|e| eyre!("{}: {e}", gateway.url))?;
+    let mut session =
+        SqlSession::open(client, BTreeMap::new(), Some("flinkdeck sql".into())).await?;
+    let session_id = session.handle().to_string();
+    let mut stdout = std::io::stdout().lock();
+    let mut outcome = Ok(());
+    for (index, statement) in statements.iter().enumerate() {
+        let started = now_ms();
+        let id = history.as_ref().and_then(|h| {
+            h.start_statement(&gateway.url, Some(&session_id), statement, started).ok()
+        });
+        let result = session.run_to_end(statement, ResultView::Table, max_rows).await;
+        let end = |outcome, error, job_id, rows| StatementEnd {
+            duration_ms: now_ms() - started,
+            outcome,
+            error,
+            job_id,
+            rows,
+        };
+        match result {
+            Ok(finished) => {
+                let run = finished.value;
+                if let (Some(h), Some(id)) = (&history, id) {
+                    let rows = Some(run.result.row_count() as i64);
+                    let _ =
+                        h.finish_statement(id, &end(Outcome::Ok, None, run.job_id.clone(), rows));
+                }
+                if let Some(reopened) = finished.reopened {
+                    eprintln!(
+                        "the gateway session had expired: reopened, {} SET/USE statements re-applied",
+                        reopened.replayed
+                    );
+                }
+                print_result(&mut stdout, format, index, statement, &run)?;
+            }
+            Err(error) => {
+                if let (Some(h), Some(id)) = (&history, id) {
+                    let _ = h.finish_statement(
+                        id,
+                        &end(Outcome::Error, Some(error.to_string()), None, None),
+                    );
+                }
+                outcome = Err(eyre!("statement {} failed: {error}", index + 1));
+                break;
+            }
+        }
+    }
+    let _ = session.close().await;
+    outcome
+}
+
+fn print_result(
+    out: &mut impl Write,
+    format: SqlFormat,
+    index: usize,
+    statement: &str,
+    run: &FinishedRun,
+) -> Result<()> {
+    match format {
+        SqlFormat::Json => writeln!(out, "{}", json_line(statement, run))?,
+        SqlFormat::Csv => {
+            if index > 0 {
+                writeln!(out)?;
+            }
+            run.result.write_csv(out)?;
+        }
+        SqlFormat::Table => {
+            if index > 0 {
+                writeln!(out)?;
+            }
+            if let Some(job) = &run.job_id {
+                writeln!(out, "job {job}")?;
+            }
+            run.result.write_table(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `{"statement","kind","columns":[{"name","type"}],"rows":[[...]],"job_id"}`, values in
+/// their natural JSON form (DECIMAL written digit for digit).
+fn json_line(statement: &str, run: &FinishedRun) -> String {
+    let kind = match run.result_kind {
+        Some(ResultKind::Success) => "SUCCESS",
+        Some(ResultKind::SuccessWithContent) => "SUCCESS_WITH_CONTENT",
+        None => "SUCCESS",
+    };
+    let columns: Vec<serde_json::Value> = run
+        .result
+        .columns()
+        .iter()
+        .map(|c| serde_json::json!({ "name": c.name, "type": c.sql_type.to_string() }))
+        .collect();
+    let mut line = format!(
+        "{{\"statement\":{},\"kind\":\"{kind}\",\"columns\":{},\"rows\":[",
+        serde_json::Value::from(statement),
+        serde_json::Value::from(columns)
+    );
+    for (i, row) in run.result.rows().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push('[');
+        for (j, value) in row.values.iter().enumerate() {
+            if j > 0 {
+                line.push(',');
+            }
+            value.write_json(&mut line);
+        }
+        line.push(']');
+    }
+    line.push_str(&format!("],\"job_id\":{}}}", serde_json::Value::from(run.job_id.clone())));
+    line
+}

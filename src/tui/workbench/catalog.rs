@@ -1,0 +1,250 @@
+//! The catalog browser: catalogs, databases, tables, views, functions and a table's columns,
+//! each level loaded when it is first opened (by SHOW / DESCRIBE through the gateway).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use crate::tui::panes::pane_block;
+use crate::tui::theme::{Role, Theme};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Catalog,
+    Database,
+    Table,
+    View,
+    Function,
+    Column,
+}
+
+impl NodeKind {
+    fn icon(self) -> &'static str {
+        match self {
+            NodeKind::Catalog => "◆",
+            NodeKind::Database => "▣",
+            NodeKind::Table => "▤",
+            NodeKind::View => "▥",
+            NodeKind::Function => "ƒ",
+            NodeKind::Column => "·",
+        }
+    }
+
+    /// Whether opening it lists something.
+    pub fn has_children(self) -> bool {
+        matches!(self, NodeKind::Catalog | NodeKind::Database | NodeKind::Table | NodeKind::View)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Children {
+    NotLoaded,
+    Loading,
+    Loaded,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// The name parts from the catalog down: `[catalog, database, table]`.
+    pub path: Vec<String>,
+    /// A column's type, shown beside its name.
+    pub detail: Option<String>,
+    pub expanded: bool,
+    pub children: Children,
+}
+
+impl Node {
+    pub fn new(kind: NodeKind, path: Vec<String>, detail: Option<String>) -> Self {
+        Self { kind, path, detail, expanded: false, children: Children::NotLoaded }
+    }
+
+    pub fn name(&self) -> &str {
+        self.path.last().map_or("", String::as_str)
+    }
+
+    fn depth(&self) -> usize {
+        self.path.len().saturating_sub(1)
+    }
+
+    /// The name to insert into SQL: qualified and backquoted where needed; a column by itself.
+    pub fn sql_name(&self) -> String {
+        match self.kind {
+            NodeKind::Column | NodeKind::Function => quote(self.name()),
+            _ => self.path.iter().map(|p| quote(p)).collect::<Vec<_>>().join("."),
+        }
+    }
+}
+
+fn quote(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
+}
+
+/// The tree, kept flat in display order (children right after their parent).
+#[derive(Debug, Clone, Default)]
+pub struct CatalogTree {
+    pub nodes: Vec<Node>,
+    pub selected: usize,
+    pub filter: String,
+    pub editing_filter: bool,
+    /// Why the catalogs themselves could not be listed.
+    pub error: Option<String>,
+    pub loading_root: bool,
+}
+
+impl CatalogTree {
+    /// The nodes shown: those under expanded nodes; with a filter, every loaded node whose
+    /// name contains it, and its ancestors.
+    pub fn visible(&self) -> Vec<usize> {
+        if self.filter.is_empty() {
+            return (0..self.nodes.len()).filter(|&i| self.ancestors_expanded(i)).collect();
+        }
+        let needle = self.filter.to_lowercase();
+        let matches: Vec<&Node> =
+            self.nodes.iter().filter(|n| n.name().to_lowercase().contains(&needle)).collect();
+        (0..self.nodes.len())
+            .filter(|&i| {
+                let node = &self.nodes[i];
+                matches.iter().any(|m| m.path.starts_with(&node.path))
+            })
+            .collect()
+    }
+
+    pub fn selected_node(&self) -> Option<&Node> {
+        self.visible().get(self.selected).map(|&i| &self.nodes[i])
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        let count = self.visible().len();
+        if count == 0 {
+            self.selected = 0;
+            return;
+        }
+        self.selected = (self.selected as isize + delta).clamp(0, count as isize - 1) as usize;
+    }
+
+    /// Replaces the root with the catalogs.
+    pub fn set_catalogs(&mut self, names: Vec<String>) {
+        self.loading_root = false;
+        self.error = None;
+        self.nodes =
+            names.into_iter().map(|n| Node::new(NodeKind::Catalog, vec![n], None)).collect();
+        self.selected = 0;
+    }
+
+    /// Opens the selected node: returns its path and kind when its children must be loaded.
+    pub fn open_selected(&mut self) -> Option<(Vec<String>, NodeKind)> {
+        let index = *self.visible().get(self.selected)?;
+        let node = &mut self.nodes[index];
+        if !node.kind.has_children() {
+            return None;
+        }
+        node.expanded = true;
+        match node.children {
+            Children::NotLoaded | Children::Failed(_) => {
+                node.children = Children::Loading;
+                Some((node.path.clone(), node.kind))
+            }
+            Children::Loading | Children::Loaded => None,
+        }
+    }
+
+    /// Collapses the selected node, or moves to its parent when it is already collapsed.
+    pub fn close_selected(&mut self) {
+        let visible = self.visible();
+        let Some(&index) = visible.get(self.selected) else { return };
+        if self.nodes[index].expanded {
+            self.nodes[index].expanded = false;
+            return;
+        }
+        let parent = &self.nodes[index].path[..self.nodes[index].path.len().saturating_sub(1)];
+        if let Some(pos) = visible.iter().position(|&i| self.nodes[i].path == parent) {
+            self.selected = pos;
+        }
+    }
+
+    /// Puts loaded children under the node at `path` (replacing any earlier ones).
+    pub fn set_children(&mut self, path: &[String], children: Result<Vec<Node>, String>) {
+        let Some(index) = self.nodes.iter().position(|n| n.path == path) else { return };
+        let end = self.nodes[index + 1..]
+            .iter()
+            .position(|n| !n.path.starts_with(path))
+            .map_or(self.nodes.len(), |p| index + 1 + p);
+        match children {
+            Ok(children) => {
+                self.nodes[index].children = Children::Loaded;
+                self.nodes.splice(index + 1..end, children);
+            }
+            Err(error) => {
+                self.nodes[index].children = Children::Failed(error);
+                self.nodes.drain(index + 1..end);
+            }
+        }
+    }
+
+    /// Names worth completing: every loaded catalog object.
+    pub fn names(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.name().to_string()).collect()
+    }
+
+    pub fn render(&self, theme: &Theme, focused: bool, area: Rect, buf: &mut Buffer) {
+        let mut title = vec![Span::styled(" Catalog ", theme.style(Role::Title))];
+        if self.editing_filter || !self.filter.is_empty() {
+            title.push(Span::styled(format!("/{} ", self.filter), theme.style(Role::Accent)));
+        }
+        let block = pane_block(theme, focused).title(Line::from(title));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if let Some(error) = &self.error {
+            Paragraph::new(Line::styled(error.clone(), theme.style(Role::Error)))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .render(inner, buf);
+            return;
+        }
+        if self.nodes.is_empty() {
+            let text = if self.loading_root { "loading…" } else { "no catalogs (r reloads)" };
+            Line::styled(text, theme.style(Role::Muted)).render(inner, buf);
+            return;
+        }
+        let visible = self.visible();
+        let height = inner.height as usize;
+        let top = self.selected.saturating_sub(height.saturating_sub(1));
+        for (row, (pos, &index)) in visible.iter().enumerate().skip(top).take(height).enumerate() {
+            let node = &self.nodes[index];
+            let marker = match (&node.children, node.expanded, node.kind.has_children()) {
+                (_, _, false) => " ",
+                (Children::Loading, _, _) => "…",
+                (Children::Failed(_), _, _) => "!",
+                (_, true, _) => "▾",
+                (_, false, _) => "▸",
+            };
+            let mut spans = vec![
+                Span::raw("  ".repeat(node.depth())),
+                Span::styled(format!("{marker}{} ", node.kind.icon()), theme.style(Role::Muted)),
+                Span::styled(node.name().to_string(), theme.style(Role::Text)),
+            ];
+            if let Some(detail) = &node.detail {
+                spans.push(Span::styled(format!(" {detail}"), theme.style(Role::SqlType)));
+            }
+            if let Children::Failed(error) = &node.children {
+                spans.push(Span::styled(format!(" {error}"), theme.style(Role::Error)));
+            }
+            let mut line = Line::from(spans);
+            if pos == self.selected && focused {
+                line = line.patch_style(theme.style(Role::Selection));
+            }
+            let y = inner.y + row as u16;
+            line.render(Rect::new(inner.x, y, inner.width, 1), buf);
+        }
+    }
+
+    fn ancestors_expanded(&self, index: usize) -> bool {
+        let path = &self.nodes[index].path;
+        (1..path.len())
+            .all(|len| self.nodes.iter().find(|n| n.path == path[..len]).is_none_or(|n| n.expanded))
+    }
+}
