@@ -89,7 +89,7 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled("· SQL workbench ", theme.style(Role::Accent)));
     }
     if let Some(key) = app.keymap.first_key(Context::Global, switch) {
-        spans.push(Span::styled(format!("· {key} ", ), theme.style(Role::Key)));
+        spans.push(Span::styled(format!("· {key} ",), theme.style(Role::Key)));
         spans.push(Span::styled(format!("{to} "), theme.style(Role::Muted)));
     }
     if app.read_only {

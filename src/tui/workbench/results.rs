@@ -97,7 +97,7 @@ impl Results {
         self.column = (self.column as isize + delta).clamp(0, last.max(0)) as usize;
     }
 
-    /// The selected cell's value as text (NULL as `NULL`).
+    /// The selected cell's value as text.
     pub fn cell_text(&self) -> Option<String> {
         let row = self.shown().row(self.row)?;
         row.values.get(self.column).map(SqlValue::display)
@@ -224,7 +224,8 @@ impl Results {
             for &(column, x, room) in &shown_columns {
                 let Some(value) = row.values.get(column) else { continue };
                 let (text, role) = match value.is_null() {
-                    true => ("NULL".to_string(), Role::SqlNull),
+                    // Distinct from the string 'NULL' even without colours; fits any column.
+                    true => ("∅".to_string(), Role::SqlNull),
                     false => (value.display().replace(['\n', '\r', '\t'], " "), role_of(value)),
                 };
                 let mut style = theme.style(role);

@@ -1,0 +1,250 @@
+//! The SQL workbench driven by keys and by the gateway worker's events, without a gateway:
+//! what it asks for (effects) and what it shows.
+
+mod common;
+
+use common::{NOW_MS, sample_app, screen};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flinkdeck::gateway::{GatewayError, ResultPage};
+use flinkdeck::sql::Position;
+use flinkdeck::store::sql::{Outcome, StatementRecord};
+use flinkdeck::tui::app::{App, Effect, Screen};
+use flinkdeck::tui::sqlworker::{SqlCommand, SqlEvent};
+use flinkdeck::tui::workbench::{Connection, Workbench};
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let code = if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) };
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// The console with a connected gateway, switched to the workbench.
+fn workbench_app() -> App {
+    let mut app = sample_app();
+    app.on_resize(100, 30);
+    app.workbench.connection =
+        Connection::Connected { url: "http://gw:8083".into(), session: "5f3e0c1a-session".into() };
+    key(&mut app, KeyCode::F(3));
+    assert_eq!(app.screen, Screen::Workbench);
+    assert_eq!(
+        app.take_effects(),
+        [Effect::Sql(SqlCommand::Catalog { path: Vec::new(), kind: None })],
+        "opening the workbench loads the catalogs"
+    );
+    app
+}
+
+/// A fetch answer as the gateway sends it (rowFormat=JSON).
+fn page(data: &str) -> ResultPage {
+    let body = format!(
+        r#"{{"resultType":"PAYLOAD","isQueryResult":true,"resultKind":"SUCCESS_WITH_CONTENT",
+        "results":{{"columns":[
+          {{"name":"word","logicalType":{{"type":"VARCHAR","nullable":true,"length":2147483647}},"comment":null}},
+          {{"name":"cnt","logicalType":{{"type":"BIGINT","nullable":true}},"comment":null}}],
+          "rowFormat":"JSON","data":[{data}]}},
+        "nextResultUri":"/v2/sessions/s/operations/o/result/1?rowFormat=JSON"}}"#
+    );
+    ResultPage::from_json(body.as_bytes()).unwrap()
+}
+
+fn feed_page(app: &mut App, data: &str) {
+    let page = page(data);
+    app.on_sql_event(SqlEvent::Columns(page.columns));
+    app.on_sql_event(SqlEvent::Rows(page.changes));
+}
+
+#[test]
+fn an_aggregation_streams_into_the_grid_as_a_table_and_as_a_changelog() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SELECT word, COUNT(*) AS cnt\nFROM words GROUP BY word;\n");
+    ctrl(&mut app, 'e');
+    let statement = "SELECT word, COUNT(*) AS cnt\nFROM words GROUP BY word".to_string();
+    assert_eq!(app.take_effects(), [Effect::Sql(SqlCommand::Run(vec![statement.clone()]))]);
+    app.on_sql_event(SqlEvent::Started { index: 0, statement });
+    feed_page(
+        &mut app,
+        r#"{"kind":"INSERT","fields":["flink",1]},{"kind":"INSERT","fields":["sql",1]},
+           {"kind":"UPDATE_BEFORE","fields":["flink",1]},{"kind":"UPDATE_AFTER","fields":["flink",2]},
+           {"kind":"INSERT","fields":[null,5]},{"kind":"INSERT","fields":["NULL",6]}"#,
+    );
+    let text = screen(&app, 100, 30);
+    insta::assert_snapshot!("workbench_table_100x30", text);
+    assert!(text.contains("4 rows"), "{text}");
+    let results = app.workbench.results.as_ref().unwrap();
+    assert_eq!(results.shown().row_count(), 4);
+    // F4 focuses the results; m shows the changes with their kinds.
+    key(&mut app, KeyCode::F(4));
+    type_text(&mut app, "m");
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("6 changes"), "{text}");
+    assert!(text.contains("-U") && text.contains("+U"), "{text}");
+    // y copies the cell under the cursor: the second change, +I sql.
+    type_text(&mut app, "jy");
+    assert_eq!(app.take_effects(), [Effect::CopyToClipboard("sql".into())]);
+    app.on_sql_event(SqlEvent::Finished { index: 0, canceled: false });
+    assert!(!app.workbench.is_running());
+}
+
+#[test]
+fn a_syntax_error_is_marked_where_flink_points() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SET 'parallelism.default' = '1';\n\nSELECT *\n  FROMM words;\n");
+    key(&mut app, KeyCode::F(8));
+    let Some(Effect::Sql(SqlCommand::Run(statements))) = app.take_effects().pop() else {
+        panic!("f8 runs the whole tab");
+    };
+    assert_eq!(statements.len(), 2);
+    app.on_sql_event(SqlEvent::Started { index: 0, statement: statements[0].clone() });
+    app.on_sql_event(SqlEvent::Finished { index: 0, canceled: false });
+    assert!(app.workbench.is_running(), "the second statement is still to come");
+    app.on_sql_event(SqlEvent::Started { index: 1, statement: statements[1].clone() });
+    app.on_sql_event(SqlEvent::Failed {
+        index: 1,
+        error: GatewayError::Sql {
+            summary: "Non-query expression encountered in illegal context".into(),
+            root_cause: "org.apache.calcite.sql.parser.SqlParseException: ...".into(),
+            line: Some(2),
+            column: Some(3),
+        },
+    });
+    // Line 2, column 3 of the statement is script line 4 ("  FROMM"), column 3.
+    assert_eq!(app.workbench.tab().error_at, Some(Position { line: 3, column: 2 }));
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("line 4, column 3: Non-query expression"), "{text}");
+    assert!(!app.workbench.is_running());
+}
+
+#[test]
+fn completion_offers_keywords_and_catalog_names() {
+    let mut app = workbench_app();
+    app.on_sql_event(SqlEvent::Catalog {
+        path: Vec::new(),
+        result: Ok(vec![flinkdeck::tui::workbench::catalog::Node::new(
+            flinkdeck::tui::workbench::catalog::NodeKind::Catalog,
+            vec!["default_catalog".into()],
+            None,
+        )]),
+    });
+    type_text(&mut app, "SEL");
+    app.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::CONTROL));
+    let asked = app.take_effects();
+    assert_eq!(asked, [Effect::Sql(SqlCommand::Complete { statement: "SEL".into(), position: 3 })]);
+    let completion = app.workbench.completion.clone().unwrap();
+    assert_eq!(completion.chosen(), Some("SELECT"), "{completion:?}");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.workbench.tab().text(), "SELECT");
+    type_text(&mut app, " * FROM defa");
+    app.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::CONTROL));
+    app.on_sql_event(SqlEvent::Completions { candidates: vec!["default_database".into()] });
+    let completion = app.workbench.completion.clone().unwrap();
+    assert_eq!(completion.candidates[0], "default_database", "gateway hints come first");
+    assert!(completion.candidates.contains(&"default_catalog".to_string()), "{completion:?}");
+}
+
+#[test]
+fn history_recalls_and_reruns_a_statement() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SELECT 1;");
+    ctrl(&mut app, 'r');
+    assert_eq!(app.take_effects(), [Effect::SearchHistory(String::new())]);
+    type_text(&mut app, "ord");
+    assert_eq!(app.take_effects().last(), Some(&Effect::SearchHistory("ord".into())));
+    let record = StatementRecord {
+        id: 7,
+        gateway: "http://gw:8083".into(),
+        session_id: None,
+        statement: "SELECT * FROM orders".into(),
+        started_ms: NOW_MS - 60_000,
+        duration_ms: Some(120),
+        outcome: Outcome::Ok,
+        error: None,
+        job_id: None,
+        rows: Some(3),
+    };
+    app.on_sql_event(SqlEvent::History(vec![record]));
+    assert!(screen(&app, 100, 30).contains("SELECT * FROM orders"));
+    ctrl(&mut app, 'e');
+    assert!(app.workbench.history.is_none());
+    assert_eq!(
+        app.workbench.tabs.len(),
+        2,
+        "a tab with text is kept: the statement opens a new one"
+    );
+    assert_eq!(app.workbench.tab().text(), "SELECT * FROM orders;");
+    assert_eq!(
+        app.take_effects(),
+        [Effect::Sql(SqlCommand::Run(vec!["SELECT * FROM orders".into()]))]
+    );
+}
+
+#[test]
+fn an_insert_shows_its_job_jumps_to_it_and_can_be_kept_as_a_spec() {
+    let mut app = workbench_app();
+    let (cluster, jid, name) = {
+        let (cluster, job) = app.jobs.selected_job(&app.fleet).unwrap();
+        (cluster.to_string(), job.summary.jid.clone(), job.summary.name.clone())
+    };
+    type_text(&mut app, "INSERT INTO sink SELECT * FROM words;");
+    ctrl(&mut app, 'e');
+    app.take_effects();
+    app.on_sql_event(SqlEvent::Started {
+        index: 0,
+        statement: "INSERT INTO sink SELECT * FROM words".into(),
+    });
+    let script = "CREATE TABLE words (w STRING);\nINSERT INTO sink SELECT * FROM words;\n";
+    app.on_sql_event(SqlEvent::Job { id: jid.clone(), script: script.into() });
+    assert!(app.workbench.started_jobs.contains(&jid));
+    app.on_sql_event(SqlEvent::Finished { index: 0, canceled: false });
+    key(&mut app, KeyCode::F(4));
+    app.take_effects();
+    type_text(&mut app, "K");
+    assert_eq!(
+        app.take_effects(),
+        [Effect::KeepSqlJob {
+            cluster: Some(cluster),
+            job_id: jid.clone(),
+            name,
+            script: script.into()
+        }]
+    );
+    type_text(&mut app, "J");
+    assert_eq!(app.screen, Screen::Fleet);
+    assert_eq!(app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid, jid);
+    assert!(screen(&app, 100, 30).contains("sql "), "the job list marks workbench jobs");
+}
+
+#[test]
+fn tabs_come_back_as_they_were_left() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SELECT 1;");
+    ctrl(&mut app, 'n');
+    type_text(&mut app, "SHOW TABLES;\nSHOW JOBS;");
+    let saved = app.workbench.saved_tabs();
+    let restored = Workbench::new(saved.clone(), app.workbench.active);
+    assert_eq!(restored.saved_tabs(), saved);
+    assert_eq!(restored.active, 1);
+    assert_eq!(restored.tab().cursor(), (1, 10));
+    ctrl(&mut app, 'q');
+    assert!(app.should_quit);
+    assert!(matches!(app.take_effects().as_slice(), [Effect::SaveTabs(tabs, 1)] if *tabs == saved));
+}
+
+#[test]
+fn without_a_gateway_the_workbench_says_how_to_configure_one() {
+    let mut app = sample_app();
+    key(&mut app, KeyCode::F(3));
+    assert!(app.take_effects().is_empty());
+    let text = screen(&app, 100, 30);
+    assert!(text.contains("no SQL gateway configured"), "{text}");
+    ctrl(&mut app, 'e');
+    assert!(app.take_effects().is_empty());
+}
