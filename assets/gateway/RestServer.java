@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -571,10 +572,11 @@ final class RestServer {
             List<String> formats = queryParams.get("rowFormat");
             if (version >= 2 && formats != null && !formats.isEmpty()) {
                 String joined = String.join(",", formats);
-                if (!joined.equals("JSON") && !joined.equals("PLAIN_TEXT")) {
+                String format = joined.toUpperCase(Locale.ROOT);
+                if (!format.equals("JSON") && !format.equals("PLAIN_TEXT")) {
                     throw ServerErrors.badParameter("query", "rowFormat", joined);
                 }
-                rowFormat = joined;
+                rowFormat = format;
             }
         }
 
