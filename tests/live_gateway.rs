@@ -13,7 +13,8 @@ use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
 use serde_json::{Value, json};
 
 struct Fixture {
-    _sandbox: SandboxState,
+    sandbox: SandboxState,
+    classes: PathBuf,
     gateway: GatewaySpec,
 }
 
@@ -55,7 +56,7 @@ fn fixture() -> &'static Fixture {
             runtime
                 .block_on(gateway::wait_ready(&spec, Duration::from_secs(60)))
                 .expect("the gateway answers");
-            Fixture { _sandbox: state, gateway: spec }
+            Fixture { sandbox: state, classes, gateway: spec }
         })
         .join()
         .unwrap()
@@ -69,7 +70,11 @@ struct Http {
 
 impl Http {
     fn new() -> Self {
-        Self { base: fixture().gateway.url(), client: reqwest::Client::new() }
+        Self::at(&fixture().gateway)
+    }
+
+    fn at(gateway: &GatewaySpec) -> Self {
+        Self { base: gateway.url(), client: reqwest::Client::new() }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -248,4 +253,38 @@ async fn a_syntax_error_fails_the_operation_with_its_position() {
     let (status, body) =
         http.get(&format!("/v4/sessions/{session}/operations/{operation}/status")).await;
     assert_eq!((status, body), (200, json!({"status": "ERROR"})));
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_a_stopped_gateway_is_gone() {
+    let fixture = fixture();
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("live-gateway-sandbox");
+    let mut spec =
+        GatewaySpec::new(root.join("gateway-short-idle"), &fixture.sandbox.clusters[0].url())
+            .unwrap();
+    spec.idle_timeout = Duration::from_millis(1500);
+    gateway::stop(&spec);
+    gateway::start(&fixture.sandbox.flink_home, &fixture.classes, &spec).unwrap();
+    gateway::stop_when_process_exits(&spec, std::process::id()).unwrap();
+    gateway::wait_ready(&spec, Duration::from_secs(60)).await.unwrap();
+
+    let http = Http::at(&spec);
+    let session = http.open_session().await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let (status, body) =
+            http.post(&format!("/v1/sessions/{session}/heartbeat"), json!({})).await;
+        assert_eq!((status, body), (200, json!({})), "heartbeats keep it alive");
+    }
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let (status, body) = http.get(&format!("/v4/sessions/{session}")).await;
+    assert_eq!(status, 500);
+    let text = body["errors"][0].as_str().unwrap();
+    assert!(text.starts_with("org.apache.flink.runtime.rest.handler.RestHandlerException: Failed to getSessionConfig."), "{text}");
+    assert!(text.contains(&format!("Session '{session}' does not exist.")), "{text}");
+
+    let pid = spec.pid().unwrap();
+    gateway::stop(&spec);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the JVM is gone");
+    assert!(!spec.running());
 }
