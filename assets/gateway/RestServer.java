@@ -116,8 +116,8 @@ final class RestServer {
     }
 
     private JsonNode openSession(Request r) {
+        // the session name is accepted and, as in the gateway, not used for anything else
         Map<String, String> properties = r.stringMap("properties");
-        r.string("sessionName");
         UUID id = service.openSession(properties == null ? new HashMap<>() : properties);
         ObjectNode body = JsonEncoding.object();
         body.put("sessionHandle", id.toString());
@@ -582,8 +582,7 @@ final class RestServer {
 
         private static UUID uuid(String key, String value) {
             try {
-                UUID parsed = UUID.fromString(value);
-                return parsed;
+                return UUID.fromString(value);
             } catch (IllegalArgumentException e) {
                 throw ServerErrors.badParameter("path", key, value);
             }
