@@ -93,7 +93,7 @@ execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATIO
 
 /// The `env.java.opts.all` value of the distribution's own config (the JVM module opens Flink
 /// needs on Java 17). The shipped file nests it (`env:` / `java:` / `opts:` / `all:`).
-fn shipped_java_opts(flink_home: &Path) -> Option<String> {
+pub(super) fn shipped_java_opts(flink_home: &Path) -> Option<String> {
     let text = std::fs::read_to_string(flink_home.join("conf/config.yaml")).ok()?;
     text.lines()
         .find_map(|l| {

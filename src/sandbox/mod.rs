@@ -3,6 +3,7 @@
 //! same code as their fixture.
 
 pub mod cluster;
+pub mod gateway;
 pub mod provision;
 
 use std::path::{Path, PathBuf};

@@ -63,7 +63,7 @@ pub fn require(program: &str, hint: &str) -> Result<(), SandboxError> {
     }
 }
 
-fn run(command: &mut Command, what: &str) -> Result<(), SandboxError> {
+pub(super) fn run(command: &mut Command, what: &str) -> Result<(), SandboxError> {
     let output = command.output().map_err(|e| SandboxError::Step(format!("{what}: {e}")))?;
     if output.status.success() {
         return Ok(());
