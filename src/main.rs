@@ -75,6 +75,9 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             let mut config = load_config(&cli, &paths)?;
             let extra = if cli.clusters.is_empty() { Vec::new() } else { config.clusters };
             config.clusters = state.cluster_configs().into_iter().chain(extra).collect();
+            if cli.gateway.is_none() {
+                config.gateway = state.gateway_config();
+            }
             open_console(config, &paths, cli.read_only).await
         }
         Some(Command::Jobs { json }) => {
@@ -191,8 +194,17 @@ fn print_sandbox(state: &SandboxState, up: bool) {
     for cluster in &state.clusters {
         println!("  {:<12} {}", cluster.name, cluster.url());
     }
-    let args: Vec<String> =
+    let mut args: Vec<String> =
         state.clusters.iter().map(|c| format!("--cluster {}={}", c.name, c.url())).collect();
+    if let Some(gateway) = &state.gateway {
+        println!(
+            "  {:<12} {} (SQL Gateway, submits to {})",
+            "gateway",
+            gateway.url(),
+            state.clusters[0].name
+        );
+        args.push(format!("--gateway {}", gateway.url()));
+    }
     println!("open it with: flinkdeck {}", args.join(" "));
 }
 

@@ -41,6 +41,7 @@ fn sandbox() -> &'static SandboxState {
                 job("live-b", "clicks", &[]),
                 job("live-b", FATAL_JOB, &["--fail-every-seconds", "2", "--restart-attempts", "0"]),
             ],
+            gateway: false,
         };
         // Its own thread and runtime: the first caller may be inside a test's runtime.
         std::thread::spawn(move || {

@@ -1,12 +1,19 @@
 //! The SQL Gateway stand-in against a real Flink 2.3 cluster: one sandbox cluster and one
 //! gateway shared by the tests of this binary, both stopped when the binary exits. These
 //! tests check the wire protocol over raw HTTP, as the specification in
-//! `shared/reference/flink-rest` describes it; they are never skipped.
+//! `shared/reference/flink-rest` describes it. The tests of flinkdeck's own SQL side (the
+//! gateway client, `flinkdeck sql`, SQL launch specs) share the fixture, so CI starts one
+//! cluster for both. Never skipped.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use flinkdeck::config::Auth;
+use flinkdeck::gateway::{GatewayClient, GatewayError, ResultSet, ResultView, RowKind, SqlSession};
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::gateway::{self, GatewaySpec};
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
@@ -29,19 +36,13 @@ fn fixture() -> &'static Fixture {
             cache_dir,
             flink_version: sandbox::DEFAULT_FLINK_VERSION.into(),
             clusters: vec!["gw".into()],
-            slots: 2,
+            slots: 6,
             jobs: Vec::new(),
+            gateway: true,
         };
         // Its own thread and runtime: the first caller may be inside a test's runtime.
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Runtime::new().unwrap();
-            let stale = GatewaySpec {
-                dir: root.join("gateway"),
-                port: 0,
-                flink_rest_url: String::new(),
-                idle_timeout: gateway::DEFAULT_IDLE_TIMEOUT,
-            };
-            gateway::stop(&stale);
             sandbox::down(&root);
             let state = runtime
                 .block_on(sandbox::up(&options))
@@ -49,13 +50,7 @@ fn fixture() -> &'static Fixture {
             sandbox::stop_when_process_exits(&root, std::process::id())
                 .expect("the sandbox watchdog");
             let classes = gateway::compile(&state.flink_home, &root).expect("the gateway compiles");
-            let spec = GatewaySpec::new(root.join("gateway"), &state.clusters[0].url()).unwrap();
-            gateway::start(&state.flink_home, &classes, &spec).expect("the gateway starts");
-            gateway::stop_when_process_exits(&spec, std::process::id())
-                .expect("the gateway watchdog");
-            runtime
-                .block_on(gateway::wait_ready(&spec, Duration::from_secs(60)))
-                .expect("the gateway answers");
+            let spec = state.gateway.clone().expect("the sandbox started a gateway");
             Fixture { sandbox: state, classes, gateway: spec }
         })
         .join()
@@ -283,8 +278,244 @@ async fn an_idle_session_expires_and_a_stopped_gateway_is_gone() {
     assert!(text.starts_with("org.apache.flink.runtime.rest.handler.RestHandlerException: Failed to getSessionConfig."), "{text}");
     assert!(text.contains(&format!("Session '{session}' does not exist.")), "{text}");
 
+    // flinkdeck's session notices the expiry, opens a new one, re-applies its SET statements
+    // and says so.
+    let mut session = flinkdeck_session(&spec).await;
+    session
+        .run_to_end("SET 'pipeline.name' = 'kept-across-expiry'", ResultView::Table, 100)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let listed = session.run_to_end("SET", ResultView::Table, 1000).await.unwrap();
+    let reopened = listed.reopened.expect("the session had expired and was reopened");
+    assert_eq!(reopened.replayed, 1, "{reopened:?}");
+    assert!(
+        listed
+            .value
+            .result
+            .rows()
+            .any(|r| r.values.iter().any(|v| v.display() == "kept-across-expiry")),
+        "the SET was re-applied"
+    );
+
     let pid = spec.pid().unwrap();
     gateway::stop(&spec);
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the JVM is gone");
     assert!(!spec.running());
+}
+
+// flinkdeck's own SQL side, on the same gateway and cluster.
+
+async fn flinkdeck_session(spec: &GatewaySpec) -> SqlSession {
+    let mut client =
+        GatewayClient::new(&spec.url(), &Auth::default(), Duration::from_secs(60)).unwrap();
+    client.negotiate().await.unwrap();
+    SqlSession::open(client, BTreeMap::new(), Some("live-test".into())).await.unwrap()
+}
+
+const CLICKS: &str = "CREATE TEMPORARY TABLE clicks (k INT) WITH ('connector' = 'datagen', \
+    'rows-per-second' = '50', 'fields.k.min' = '1', 'fields.k.max' = '3')";
+
+/// Runs `flinkdeck` on the fixture's cluster and gateway, with its own config and data dirs.
+fn cli(data: &Path, args: &[&str]) -> std::process::Output {
+    let fixture = fixture();
+    std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"))
+        .env("FLINKDECK_CONFIG_DIR", data.join("config"))
+        .env("FLINKDECK_DATA_DIR", data.join("data"))
+        .arg("--cluster")
+        .arg(format!("gw={}", fixture.sandbox.clusters[0].url()))
+        .arg("--gateway")
+        .arg(fixture.gateway.url())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout_json(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error() {
+    let dirs = tempfile::tempdir().unwrap();
+    let script = "CREATE TEMPORARY VIEW v AS SELECT * FROM (VALUES (1, \
+        CAST('12.50' AS DECIMAL(10, 2)), CAST('1234567890123456789.0123456789' AS DECIMAL(38, 10)), \
+        TIMESTAMP '2024-01-01 12:00:00.123', CAST(NULL AS STRING), 'NULL', ARRAY[1, 2], \
+        MAP['k', 1], ROW(1, 'x'))) AS t(i, d, big, ts, n, s, arr, m, r); SELECT * FROM v;";
+    let output = cli(dirs.path(), &["sql", "--format", "json", "-e", script]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["kind"], "SUCCESS");
+    let select = &lines[1];
+    assert_eq!(select["statement"], "SELECT * FROM v");
+    assert_eq!(select["kind"], "SUCCESS_WITH_CONTENT");
+    let types: Vec<&str> =
+        select["columns"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+    assert!(types[2].starts_with("DECIMAL(38, 10)"), "{types:?}");
+    assert!(types[3].starts_with("TIMESTAMP(3)"), "{types:?}");
+    let row = &select["rows"][0];
+    assert_eq!(row[0], 1);
+    assert_eq!(row[1], json!(12.5));
+    // Every digit of the DECIMAL(38, 10) survives: compare the printed text.
+    assert!(text.contains("1234567890123456789.0123456789"), "{text}");
+    assert_eq!(row[3], "2024-01-01T12:00:00.123");
+    assert_eq!(row[4], Value::Null);
+    assert_eq!(row[5], "NULL");
+    assert_eq!(row[6], json!([1, 2]));
+    assert_eq!(row[7], json!({"k": 1}));
+    assert_eq!(row[8].as_object().unwrap().len(), 2, "{row}");
+    // A query runs as a job too, but only a job an INSERT leaves running is reported.
+    assert_eq!(select["job_id"], Value::Null);
+
+    // An INSERT reports the job it started.
+    let insert = cli(
+        dirs.path(),
+        &[
+            "sql",
+            "--format",
+            "json",
+            "-e",
+            "CREATE TEMPORARY TABLE sink (i INT) WITH \
+            ('connector' = 'blackhole'); INSERT INTO sink VALUES (1), (2)",
+        ],
+    );
+    assert!(insert.status.success(), "{}", String::from_utf8_lossy(&insert.stderr));
+    let last: Value =
+        serde_json::from_str(String::from_utf8_lossy(&insert.stdout).lines().last().unwrap())
+            .unwrap();
+    assert_eq!(last["job_id"].as_str().map(str::len), Some(32), "{last}");
+
+    // Each statement is in the history, kept in the data dir's SQLite file.
+    let history = flinkdeck::store::Store::open(&dirs.path().join("data/flinkdeck.sqlite3"))
+        .unwrap()
+        .statement_history("", 10)
+        .unwrap();
+    assert_eq!(history.len(), 4);
+    assert!(history.iter().all(|h| h.outcome == flinkdeck::store::sql::Outcome::Ok));
+    assert_eq!(history[0].job_id, last["job_id"].as_str().map(str::to_string));
+
+    let failed =
+        cli(dirs.path(), &["sql", "-e", "SELECT 1 AS first_result; SELECT * FROM WHERE; SELECT 2"]);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("statement 2 failed") && stderr.contains("line 1, column 15"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert!(
+        stdout.contains("first_result") && !stdout.contains('2'),
+        "stops at the error: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn an_aggregation_streams_updates_a_limit_ends_and_an_error_has_its_position() {
+    let fixture = fixture();
+    let mut session = flinkdeck_session(&fixture.gateway).await;
+    session.run_to_end(CLICKS, ResultView::Table, 10).await.unwrap();
+
+    let limited = session.run_to_end("SELECT * FROM clicks LIMIT 5", ResultView::Table, 100).await;
+    assert_eq!(limited.unwrap().value.result.row_count(), 5);
+
+    let mut run = session
+        .execute("SELECT k, COUNT(*) AS n FROM clicks GROUP BY k", &BTreeMap::new())
+        .await
+        .unwrap()
+        .value;
+    let mut table = ResultSet::new(ResultView::Table, 1000);
+    let mut updates = 0;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while updates < 3 {
+        assert!(Instant::now() < deadline, "no updates streamed in time");
+        let page = run.next_page().await.unwrap().expect("an unbounded query does not end");
+        updates += page.changes.iter().filter(|c| c.kind == RowKind::UpdateAfter).count();
+        table.push_page(page);
+    }
+    assert!((1..=3).contains(&table.len()), "one row per key: {}", table.len());
+    assert_eq!(table.unmatched_retractions(), 0);
+
+    // Stopping it: the gateway refuses to cancel a query whose job runs (as Flink's does);
+    // closing the operation cancels the job.
+    let job = run.job_id().expect("the query runs as a job").to_string();
+    let _ = run.cancel().await;
+    run.close().await.unwrap();
+    let client = fixture.sandbox.clusters[0].client();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !client.job_detail_state(&job).await.unwrap().is_terminal() {
+        assert!(Instant::now() < deadline, "the query's job kept running");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    match session.run_to_end("SELECT * FROM WHERE", ResultView::Table, 10).await {
+        Err(GatewayError::Sql { line, column, .. }) => {
+            assert_eq!((line, column), (Some(1), Some(15)))
+        }
+        other => panic!("a syntax error, got {other:?}"),
+    }
+    session.close().await.unwrap();
+}
+
+#[test]
+fn a_sql_job_is_submitted_restarted_from_its_savepoint_and_copied() {
+    let dirs = tempfile::tempdir().unwrap();
+    let script = dirs.path().join("counts.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "-- clicks counted per key\n{CLICKS};\n\
+             CREATE TEMPORARY TABLE counts (k INT, n BIGINT) WITH ('connector' = 'blackhole');\n\
+             INSERT INTO counts SELECT k, COUNT(*) FROM clicks GROUP BY k;\n"
+        ),
+    )
+    .unwrap();
+    let submitted = stdout_json(&cli(
+        dirs.path(),
+        &["submit", "--sql", script.to_str().unwrap(), "--name", "click-counts"],
+    ));
+    let job = submitted["job_id"].as_str().unwrap().to_string();
+    let client = fixture().sandbox.clusters[0].client();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let wait_running = |jid: &str| {
+        runtime.block_on(async {
+            let deadline = Instant::now() + Duration::from_secs(90);
+            loop {
+                let state = client.job_detail_state(jid).await.unwrap();
+                let detail = client.job_detail(jid).await.unwrap();
+                if state == flinkdeck::flink::model::JobState::Running
+                    && detail.vertices.iter().all(|v| v.status == "RUNNING")
+                {
+                    return detail;
+                }
+                assert!(Instant::now() < deadline, "job {jid} is not running");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let detail = wait_running(&job);
+    assert_eq!(detail.name, "click-counts", "the spec's name names the job");
+    let listed = stdout_json(&cli(dirs.path(), &["jobs", "--json"]));
+    assert!(listed.as_array().unwrap().iter().any(|j| j["id"] == job.as_str()), "{listed}");
+
+    let restarted = stdout_json(&cli(dirs.path(), &["restart", &job, "--json"]));
+    let new_job = restarted["new_job_id"].as_str().unwrap().to_string();
+    let savepoint = restarted["savepoint"].as_str().unwrap().to_string();
+    assert_ne!(new_job, job);
+    wait_running(&new_job);
+    let restored = runtime.block_on(client.job_checkpoints(&new_job)).unwrap().latest.restored;
+    assert_eq!(
+        restored.and_then(|r| r.external_path),
+        Some(savepoint),
+        "the new job restored its state from the savepoint"
+    );
+
+    let copied = stdout_json(&cli(dirs.path(), &["copy", &new_job, "--name", "click-counts-2"]));
+    let copy = copied["job_id"].as_str().unwrap().to_string();
+    assert_eq!(wait_running(&copy).name, "click-counts-2");
+    for jid in [&new_job, &copy] {
+        assert!(cli(dirs.path(), &["cancel", jid]).status.success());
+    }
 }

@@ -36,6 +36,7 @@ fn start_sandbox(dir: &str, version: &str) -> SandboxState {
         clusters: vec!["ops".into()],
         slots: 12,
         jobs: Vec::new(),
+        gateway: false,
     };
     sandbox::down(&root);
     // Its own thread and runtime: the first caller may be inside a test's runtime.

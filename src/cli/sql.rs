@@ -11,8 +11,8 @@ use color_eyre::eyre::{Result, bail, eyre};
 use super::SqlFormat;
 use crate::config::{Auth, Config};
 use crate::fleet::now_ms;
-use crate::gateway::{FinishedRun, GatewayClient, ResultKind, ResultView, SqlSession};
-use crate::sql::split;
+use crate::gateway::{GatewayClient, ResultKind, ResultSet, ResultView, SqlSession};
+use crate::sql::{StatementKind, split};
 use crate::store::Store;
 use crate::store::sql::{Outcome, StatementEnd};
 
@@ -71,7 +71,20 @@ pub async fn run(
                         reopened.replayed
                     );
                 }
-                print_result(&mut stdout, format, index, statement, &run)?;
+                // A query runs as a job too, but only a job the statement leaves running
+                // (INSERT, statement set) is worth reporting.
+                let started = (StatementKind::of(statement) == StatementKind::Job)
+                    .then(|| run.job_id.clone())
+                    .flatten();
+                print_result(
+                    &mut stdout,
+                    format,
+                    index,
+                    statement,
+                    &run.result,
+                    run.result_kind,
+                    started,
+                )?;
             }
             Err(error) => {
                 if let (Some(h), Some(id)) = (&history, id) {
@@ -94,24 +107,26 @@ fn print_result(
     format: SqlFormat,
     index: usize,
     statement: &str,
-    run: &FinishedRun,
+    result: &ResultSet,
+    kind: Option<ResultKind>,
+    job_id: Option<String>,
 ) -> Result<()> {
     match format {
-        SqlFormat::Json => writeln!(out, "{}", json_line(statement, run))?,
+        SqlFormat::Json => writeln!(out, "{}", json_line(statement, result, kind, job_id))?,
         SqlFormat::Csv => {
             if index > 0 {
                 writeln!(out)?;
             }
-            run.result.write_csv(out)?;
+            result.write_csv(out)?;
         }
         SqlFormat::Table => {
             if index > 0 {
                 writeln!(out)?;
             }
-            if let Some(job) = &run.job_id {
+            if let Some(job) = &job_id {
                 writeln!(out, "job {job}")?;
             }
-            run.result.write_table(out)?;
+            result.write_table(out)?;
         }
     }
     Ok(())
@@ -119,14 +134,18 @@ fn print_result(
 
 /// `{"statement","kind","columns":[{"name","type"}],"rows":[[...]],"job_id"}`, values in
 /// their natural JSON form (DECIMAL written digit for digit).
-fn json_line(statement: &str, run: &FinishedRun) -> String {
-    let kind = match run.result_kind {
+fn json_line(
+    statement: &str,
+    result: &ResultSet,
+    kind: Option<ResultKind>,
+    job_id: Option<String>,
+) -> String {
+    let kind = match kind {
         Some(ResultKind::Success) => "SUCCESS",
         Some(ResultKind::SuccessWithContent) => "SUCCESS_WITH_CONTENT",
         None => "SUCCESS",
     };
-    let columns: Vec<serde_json::Value> = run
-        .result
+    let columns: Vec<serde_json::Value> = result
         .columns()
         .iter()
         .map(|c| serde_json::json!({ "name": c.name, "type": c.sql_type.to_string() }))
@@ -136,7 +155,7 @@ fn json_line(statement: &str, run: &FinishedRun) -> String {
         serde_json::Value::from(statement),
         serde_json::Value::from(columns)
     );
-    for (i, row) in run.result.rows().enumerate() {
+    for (i, row) in result.rows().enumerate() {
         if i > 0 {
             line.push(',');
         }
@@ -149,6 +168,6 @@ fn json_line(statement: &str, run: &FinishedRun) -> String {
         }
         line.push(']');
     }
-    line.push_str(&format!("],\"job_id\":{}}}", serde_json::Value::from(run.job_id.clone())));
+    line.push_str(&format!("],\"job_id\":{}}}", serde_json::Value::from(job_id)));
     line
 }

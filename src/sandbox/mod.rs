@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Auth, ClusterConfig, ClusterKind};
+use crate::config::{Auth, ClusterConfig, ClusterKind, GatewayConfig};
 use crate::flink::{FlinkError, JarRunRequest};
 use crate::ops::model::JarProgram;
 pub use cluster::ClusterSpec;
+pub use gateway::GatewaySpec;
 
 pub const DEFAULT_FLINK_VERSION: &str = "2.3.0";
 /// The 1.x release the tests run against too (its jars come from an sdist, not a wheel).
@@ -51,6 +52,8 @@ pub struct SandboxOptions {
     /// Task slots per cluster.
     pub slots: u32,
     pub jobs: Vec<SampleJob>,
+    /// Start a SQL Gateway (the stand-in) submitting to the first cluster.
+    pub gateway: bool,
 }
 
 impl SandboxOptions {
@@ -72,6 +75,7 @@ impl SandboxOptions {
             flink_version: DEFAULT_FLINK_VERSION.into(),
             clusters: vec!["sandbox-a".into(), "sandbox-b".into()],
             slots: 4,
+            gateway: true,
             jobs: vec![
                 job("sandbox-a", "orders-enrichment", &[]),
                 job(
@@ -95,6 +99,9 @@ pub struct SandboxState {
     pub clusters: Vec<ClusterSpec>,
     /// (cluster, job name, job id) of every sample job submitted at start.
     pub jobs: Vec<(String, String, String)>,
+    /// The SQL Gateway beside the first cluster, if one was asked for.
+    #[serde(default)]
+    pub gateway: Option<GatewaySpec>,
 }
 
 impl SandboxState {
@@ -124,6 +131,15 @@ impl SandboxState {
                 auth: Auth::default(),
             })
             .collect()
+    }
+
+    /// The sandbox gateway as console configuration: it submits to the first cluster.
+    pub fn gateway_config(&self) -> Option<GatewayConfig> {
+        let gateway = self.gateway.as_ref()?;
+        Some(GatewayConfig {
+            url: gateway.url(),
+            cluster: self.clusters.first().map(|c| c.name.clone()),
+        })
     }
 
     /// The sample jobs as launch specs (cluster, name, job id, program), so flinkdeck can
@@ -163,6 +179,7 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
     if let Some(state) = SandboxState::load(&options.root)
         && state.flink_version == options.flink_version
         && state.all_up().await
+        && state.gateway.as_ref().is_some_and(GatewaySpec::running) == options.gateway
     {
         return Ok(state);
     }
@@ -172,10 +189,12 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
     let cache = options.cache_dir.clone();
     let version = options.flink_version.clone();
     let root = options.root.clone();
-    let (flink_home, jar) = tokio::task::spawn_blocking(move || {
+    let with_gateway = options.gateway;
+    let (flink_home, jar, gateway_classes) = tokio::task::spawn_blocking(move || {
         let home = provision::flink_home(&cache, &version)?;
         let jar = provision::sample_jar(&home, &root)?;
-        Ok::<_, SandboxError>((home, jar))
+        let classes = with_gateway.then(|| gateway::compile(&home, &root)).transpose()?;
+        Ok::<_, SandboxError>((home, jar, classes))
     })
     .await
     .map_err(|e| SandboxError::Step(e.to_string()))??;
@@ -201,6 +220,10 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
         jar: jar.clone(),
         clusters: specs.clone(),
         jobs: Vec::new(),
+        gateway: match &gateway_classes {
+            Some(_) => Some(GatewaySpec::new(options.root.join("gateway"), &specs[0].url())?),
+            None => None,
+        },
     };
     // Saved before starting, so `down` can find the pids even if start-up fails half-way.
     state.save(&options.root)?;
@@ -208,8 +231,15 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
     for spec in &specs {
         cluster::start(&flink_home, spec)?;
     }
+    // The gateway reaches its cluster only when a statement runs: start it alongside.
+    if let (Some(classes), Some(gateway)) = (&gateway_classes, &state.gateway) {
+        gateway::start(&flink_home, classes, gateway)?;
+    }
     for spec in &specs {
         cluster::wait_ready(spec, READY_TIMEOUT).await?;
+    }
+    if let Some(gateway) = &state.gateway {
+        gateway::wait_ready(gateway, READY_TIMEOUT).await?;
     }
     for spec in &specs {
         let client = spec.client();
@@ -241,6 +271,9 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
 /// Stops every cluster of the sandbox at `root`; returns whether there was one.
 pub fn down(root: &Path) -> bool {
     let Some(state) = SandboxState::load(root) else { return false };
+    if let Some(gateway) = &state.gateway {
+        gateway::stop(gateway);
+    }
     for spec in &state.clusters {
         cluster::stop(spec);
     }
@@ -252,6 +285,9 @@ pub fn down(root: &Path) -> bool {
 /// shell watches it. The integration tests tie their shared sandbox to the test binary so.
 pub fn stop_when_process_exits(root: &Path, owner: u32) -> Result<(), SandboxError> {
     let Some(state) = SandboxState::load(root) else { return Ok(()) };
+    if let Some(gateway) = &state.gateway {
+        gateway::stop_when_process_exits(gateway, owner)?;
+    }
     let pid_dirs: Vec<String> =
         state.clusters.iter().map(|c| c.pid_dir().display().to_string()).collect();
     let script = format!(
