@@ -412,6 +412,73 @@ fn every_type_decodes_displays_and_exports() {
     assert_eq!(first["map"], json!({"k": 1, "null": null}));
 }
 
+/// Every `LogicalTypeRoot` of the v1–v4 OpenAPI files, with the attributes the gateway's
+/// serializer writes for it (types it cannot serialise get none), parses and prints.
+#[test]
+fn every_type_root_of_the_specification_parses() {
+    let int = json!({"type": "INTEGER", "nullable": true});
+    let roots = [
+        ("CHAR", json!({"length": 2}), "CHAR(2)"),
+        ("VARCHAR", json!({"length": 7}), "VARCHAR(7)"),
+        ("BOOLEAN", json!({}), "BOOLEAN"),
+        ("BINARY", json!({"length": 4}), "BINARY(4)"),
+        ("VARBINARY", json!({"length": 8}), "VARBINARY(8)"),
+        ("DECIMAL", json!({"precision": 38, "scale": 10}), "DECIMAL(38, 10)"),
+        ("TINYINT", json!({}), "TINYINT"),
+        ("SMALLINT", json!({}), "SMALLINT"),
+        ("INTEGER", json!({}), "INT"),
+        ("BIGINT", json!({}), "BIGINT"),
+        ("FLOAT", json!({}), "FLOAT"),
+        ("DOUBLE", json!({}), "DOUBLE"),
+        ("DATE", json!({}), "DATE"),
+        ("TIME_WITHOUT_TIME_ZONE", json!({"precision": 3}), "TIME(3)"),
+        ("TIMESTAMP_WITHOUT_TIME_ZONE", json!({"precision": 6}), "TIMESTAMP(6)"),
+        ("TIMESTAMP_WITH_TIME_ZONE", json!({"precision": 3}), "TIMESTAMP(3) WITH TIME ZONE"),
+        ("TIMESTAMP_WITH_LOCAL_TIME_ZONE", json!({"precision": 3}), "TIMESTAMP_LTZ(3)"),
+        ("INTERVAL_YEAR_MONTH", json!({"precision": 4, "resolution": "YEAR"}), "INTERVAL YEAR(4)"),
+        ("INTERVAL_YEAR_MONTH", json!({"precision": 2, "resolution": "MONTH"}), "INTERVAL MONTH"),
+        (
+            "INTERVAL_DAY_TIME",
+            json!({"precision": 2, "fractionalPrecision": 6, "resolution": "HOUR_TO_SECOND"}),
+            "INTERVAL HOUR TO SECOND(6)",
+        ),
+        (
+            "INTERVAL_DAY_TIME",
+            json!({"precision": 3, "fractionalPrecision": 6, "resolution": "DAY_TO_MINUTE"}),
+            "INTERVAL DAY(3) TO MINUTE",
+        ),
+        ("ARRAY", json!({"elementType": int}), "ARRAY<INT>"),
+        ("MULTISET", json!({"elementType": int}), "MULTISET<INT>"),
+        ("MAP", json!({"keyType": int, "valueType": int}), "MAP<INT, INT>"),
+        ("ROW", json!({"fields": [{"name": "f0", "fieldType": int}]}), "ROW<f0 INT>"),
+        ("DISTINCT_TYPE", json!({}), "DISTINCT_TYPE"),
+        ("STRUCTURED_TYPE", json!({}), "STRUCTURED_TYPE"),
+        ("NULL", json!({}), "NULL"),
+        (
+            "RAW",
+            json!({"class": "java.lang.Object", "serializer": "AAE="}),
+            "RAW('java.lang.Object', '...')",
+        ),
+        ("SYMBOL", json!({}), "SYMBOL"),
+        ("UNRESOLVED", json!({}), "UNRESOLVED"),
+        ("DESCRIPTOR", json!({}), "DESCRIPTOR"),
+        ("VARIANT", json!({}), "VARIANT"),
+        ("BITMAP", json!({}), "BITMAP"),
+        ("UUID", json!({}), "UUID"),
+        ("GEOGRAPHY", json!({}), "GEOGRAPHY"),
+    ];
+    for (root, attributes, sql) in roots {
+        let mut logical_type = attributes;
+        logical_type["type"] = json!(root);
+        if root != "NULL" {
+            logical_type["nullable"] = json!(false);
+        }
+        let parsed: flinkdeck::gateway::SqlType = serde_json::from_value(logical_type).unwrap();
+        let expected = if root == "NULL" { sql.to_string() } else { format!("{sql} NOT NULL") };
+        assert_eq!(parsed.to_string(), expected, "{root}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // A fake gateway with sessions and operations.
 
