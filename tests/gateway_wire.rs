@@ -11,7 +11,7 @@ use flinkdeck::config::Auth;
 use flinkdeck::gateway::{
     ApiVersion, GatewayClient, GatewayError, JsonLayout, OperationHandle, OperationStatus,
     PollBackoff, ResultKind, ResultPage, ResultSet, ResultType, ResultView, RowKind, SessionHandle,
-    SqlSession, SqlValue,
+    SqlSession, SqlValue, StatementRun,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -838,4 +838,16 @@ async fn unreachable_and_silent_gateways_are_told_apart() {
     let slow = GatewayClient::new(&url, &Auth::default(), Duration::from_millis(300)).unwrap();
     assert!(matches!(slow.info().await, Err(GatewayError::Timeout(_))));
     hold.abort();
+}
+
+/// The console runs sessions and runs on tokio tasks: their futures must be `Send`.
+#[test]
+fn session_futures_can_run_on_tasks() {
+    fn send<T: Send>(_: T) {}
+    let _checked_at_compile_time = |session: &mut SqlSession, run: &mut StatementRun| {
+        send(session.run_to_end("SELECT 1", ResultView::Table, 1));
+        send(session.heartbeat());
+        send(run.next_page());
+        send(run.cancel());
+    };
 }
