@@ -63,8 +63,14 @@ impl GatewayError {
             .max_by_key(|e| e.len());
         match detail {
             Some(trace) if status >= 500 => reduce_trace(trace),
-            Some(message) => GatewayError::Http { status, message: first_line(message) },
-            None => GatewayError::Http { status, message: format!("status {status}") },
+            Some(message) => {
+                let root_cause = cause_messages(message).last().copied().unwrap_or(message);
+                GatewayError::Http { status, message: first_line(root_cause) }
+            }
+            None => GatewayError::Http {
+                status,
+                message: errors.first().cloned().unwrap_or_else(|| format!("status {status}")),
+            },
         }
     }
 }
@@ -268,6 +274,18 @@ Caused by: org.apache.calcite.sql.validate.SqlValidatorException: Object 'nosuch
         assert_eq!(
             GatewayError::from_response(503, b""),
             GatewayError::Http { status: 503, message: "status 503".into() }
+        );
+        assert_eq!(
+            GatewayError::from_response(500, br#"{"errors":["Internal server error."]}"#),
+            GatewayError::Http { status: 500, message: "Internal server error.".into() }
+        );
+        let refused = r#"{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Bad request.\n\tat a.b(C.java:1)\nCaused by: java.lang.IllegalArgumentException: rowFormat is required\n\tat a.b(C.java:2)"]}"#;
+        assert_eq!(
+            GatewayError::from_response(400, refused.as_bytes()),
+            GatewayError::Http {
+                status: 400,
+                message: "java.lang.IllegalArgumentException: rowFormat is required".into()
+            }
         );
     }
 }

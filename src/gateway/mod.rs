@@ -12,7 +12,7 @@ pub mod result;
 pub mod run;
 pub mod session;
 pub mod sql_type;
-pub mod table;
+mod table;
 pub mod value;
 
 pub use client::{

@@ -5,7 +5,7 @@
 //! are read). `NOT_READY` carries only `resultType` and `nextResultUri`; `EOS` has no
 //! `nextResultUri`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::sql_type::SqlType;
@@ -42,7 +42,7 @@ pub enum ResultKind {
 }
 
 /// What one changelog row does to the result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RowKind {
     Insert,

@@ -88,13 +88,8 @@ impl SqlValue {
     pub fn display_width(&self) -> usize {
         match self {
             SqlValue::Null => 4,
-            SqlValue::Boolean(b) => {
-                if *b {
-                    4
-                } else {
-                    5
-                }
-            }
+            SqlValue::Boolean(true) => 4,
+            SqlValue::Boolean(false) => 5,
             SqlValue::Integer(i) => {
                 i.unsigned_abs().checked_ilog10().map_or(1, |d| d as usize + 1)
                     + usize::from(*i < 0)
@@ -103,7 +98,7 @@ impl SqlValue {
             | SqlValue::Decimal(t)
             | SqlValue::Date(t)
             | SqlValue::Time(t)
-            | SqlValue::Timestamp(t) => t.len(),
+            | SqlValue::Timestamp(t) => t.chars().count(),
             SqlValue::String(s) if !s.contains(char::is_control) => s.chars().count(),
             _ => self.display().chars().count(),
         }
