@@ -8,6 +8,7 @@ pub mod config;
 pub mod fleet;
 pub mod flink;
 pub mod gateway;
+pub mod http;
 pub mod insight;
 pub mod logs;
 pub mod monitor;

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
@@ -11,6 +10,7 @@ use super::model::{
     root_cause_line,
 };
 use crate::config::ClusterConfig;
+use crate::http::{authenticated_client, innermost};
 
 /// Why a request to a cluster failed, worded for the status line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,43 +49,7 @@ impl FlinkClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let mut headers = HeaderMap::new();
-        let auth = &cluster.auth;
-        if let Some(token) = auth.resolved_token() {
-            let value = HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|_| FlinkError::Setup("the bearer token is not a valid header".into()))?;
-            headers.insert(AUTHORIZATION, sensitive(value));
-        } else if let Some(user) = &auth.username {
-            use base64::Engine as _;
-            let pair = format!("{user}:{}", auth.resolved_password().unwrap_or_default());
-            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-            let value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
-                FlinkError::Setup("basic credentials are not a valid header".into())
-            })?;
-            headers.insert(AUTHORIZATION, sensitive(value));
-        }
-        for (name, value) in &auth.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| FlinkError::Setup(format!("header name {name:?} is not valid")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| FlinkError::Setup(format!("header {name} has an invalid value")))?;
-            headers.insert(name, sensitive(value));
-        }
-        let mut builder = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .user_agent(concat!("flinkdeck/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &auth.ca_bundle {
-            let pem = std::fs::read(path)
-                .map_err(|e| FlinkError::Setup(format!("CA bundle {}: {e}", path.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| FlinkError::Setup(format!("CA bundle {}: {e}", path.display())))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder.build().map_err(|e| FlinkError::Setup(e.to_string()))?;
+        let http = authenticated_client(&cluster.auth, timeout).map_err(FlinkError::Setup)?;
         Ok(Self { http, base, timeout })
     }
 
@@ -236,11 +200,6 @@ pub struct JarRunRequest {
     pub flink_configuration: std::collections::BTreeMap<String, String>,
 }
 
-fn sensitive(mut value: HeaderValue) -> HeaderValue {
-    value.set_sensitive(true);
-    value
-}
-
 /// Job ids are hex, but a path segment from elsewhere must not escape its place.
 pub(super) fn segment(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
@@ -252,14 +211,6 @@ fn segment_keep_dots(id: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         .collect::<String>()
         .replace("..", "")
-}
-
-fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }
 
 fn snippet(body: &[u8]) -> String {

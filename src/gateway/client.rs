@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::error::GatewayError;
-use super::http::{authenticated_client, innermost};
 use super::page::ResultPage;
 use crate::config::Auth;
+use crate::http::{authenticated_client, innermost};
 
 /// A REST API version of the gateway. V2 (Flink 1.17) adds `configure-session`,
 /// `complete-statement` and the `rowFormat` fetch parameter; V3 (1.20) materialized tables;

@@ -6,7 +6,6 @@
 pub mod client;
 pub mod error;
 pub mod export;
-mod http;
 pub mod page;
 pub mod result;
 pub mod run;

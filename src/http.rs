@@ -1,9 +1,6 @@
-//! The HTTP client a gateway connection uses: the cluster config's credentials (basic or
-//! bearer auth, extra headers, CA bundle) on every request, and one timeout.
-//!
-//! It applies `config::Auth` exactly as `flink::FlinkClient::new` does; that constructor can
-//! call `authenticated_client` instead of its own copy (left out here: this change stays
-//! inside `gateway`).
+//! The HTTP client every REST connection uses (Flink's REST API, the SQL Gateway): the
+//! configured credentials (basic or bearer auth, extra headers, CA bundle) on every request,
+//! and one timeout.
 
 use std::time::Duration;
 
