@@ -16,5 +16,6 @@ pub mod poller;
 pub mod sandbox;
 
 pub mod sim;
+pub mod sql;
 pub mod store;
 pub mod tui;
