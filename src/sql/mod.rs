@@ -3,5 +3,7 @@
 
 mod grammar;
 pub mod highlight;
+pub mod split;
 
 pub use highlight::{HighlightCache, SqlHighlighter, Token, TokenClass};
+pub use split::{Position, Statement, split, statement_at};
