@@ -1,5 +1,5 @@
 //! The Flink SQL grammar, `assets/sql/flink-sql.sublime-syntax`: loaded once per process and
-//! shared by every highlighter.
+//! shared by the highlighter (its patterns) and local completion (its word lists).
 
 use std::sync::OnceLock;
 
@@ -28,5 +28,11 @@ pub(crate) fn grammar() -> &'static Grammar {
 impl Grammar {
     pub fn syntax(&self) -> &SyntaxReference {
         &self.syntax_set.syntaxes()[0]
+    }
+
+    /// The words of one of the syntax's word lists, in upper case as the file has them.
+    pub fn words(&self, list: &str) -> impl Iterator<Item = &str> {
+        let words = self.syntax().variables.get(list).map_or("", String::as_str);
+        words.split('|').map(str::trim).filter(|word| !word.is_empty())
     }
 }

@@ -1,9 +1,11 @@
 //! The text side of the SQL workbench (UI-free): Flink SQL highlighting by meaning, splitting a
 //! script into the statements the SQL gateway runs, and local completion.
 
+pub mod complete;
 mod grammar;
 pub mod highlight;
 pub mod split;
 
+pub use complete::{Candidate, CandidateKind, local_candidates, word_at};
 pub use highlight::{HighlightCache, SqlHighlighter, Token, TokenClass};
 pub use split::{Position, Statement, split, statement_at};
