@@ -110,13 +110,13 @@ impl SqlHighlighter {
         let mut from = 0;
         for (at, change) in changes {
             let at = at.min(line.len());
-            push_token(&mut tokens, class, from..at);
+            push_token(&mut tokens, class, from..at, line);
             from = at;
             if state.scopes.apply(&change).is_ok() {
                 class = self.class_of(&state.scopes);
             }
         }
-        push_token(&mut tokens, class, from..line.len());
+        push_token(&mut tokens, class, from..line.len(), line);
         tokens
     }
 
@@ -132,8 +132,22 @@ impl SqlHighlighter {
     }
 }
 
+/// Appends a token. Keywords, types and functions are words: the syntax takes the character
+/// after one along with it (see `word_end` there), and that is plain text.
+fn push_token(tokens: &mut Vec<Token>, class: TokenClass, range: Range<usize>, line: &str) {
+    if matches!(class, TokenClass::Keyword | TokenClass::Type | TokenClass::Function) {
+        let word =
+            line[range.clone()].trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+        let word_end = range.start + word.len();
+        push_run(tokens, class, range.start..word_end);
+        push_run(tokens, TokenClass::Plain, word_end..range.end);
+    } else {
+        push_run(tokens, class, range);
+    }
+}
+
 /// Appends a run, merged into the previous one when it has the same class.
-fn push_token(tokens: &mut Vec<Token>, class: TokenClass, range: Range<usize>) {
+fn push_run(tokens: &mut Vec<Token>, class: TokenClass, range: Range<usize>) {
     if range.is_empty() {
         return;
     }
@@ -401,14 +415,21 @@ mod tests {
 
     #[test]
     fn types_functions_numbers_and_variables() {
+        // The character right after a listed word goes with it, unscoped: here the brackets.
         assert_eq!(
             show("CAST(x AS DECIMAL(10, 2)) ARRAY<INT> MAP<STRING, BIGINT> MULTISET<INT>"),
-            "fn:CAST id:x kw:AS type:DECIMAL num:10 num:2 type:ARRAY op:< type:INT op:> \
-             type:MAP op:< type:STRING type:BIGINT op:> type:MULTISET op:< type:INT op:>"
+            "fn:CAST id:x kw:AS type:DECIMAL num:10 num:2 type:ARRAY type:INT type:MAP \
+             type:STRING type:BIGINT type:MULTISET type:INT"
         );
+        // Words that only begin with a listed word are names.
+        assert_eq!(
+            show("order_id selected ints rows_1"),
+            "id:order_id id:selected id:ints id:rows_1"
+        );
+        assert_eq!(show("a < b AND c>=d"), "id:a op:< id:b kw:AND id:c op:>= id:d");
         assert_eq!(
             show("ROW<a INT> ROW(1) TIMESTAMP(3) WITH LOCAL TIME ZONE DOUBLE PRECISION"),
-            "type:ROW id:a type:INT op:> type:ROW num:1 type:TIMESTAMP num:3 \
+            "type:ROW id:a type:INT type:ROW num:1 type:TIMESTAMP num:3 \
              type:WITH LOCAL TIME ZONE type:DOUBLE PRECISION"
         );
         assert_eq!(

@@ -85,7 +85,7 @@ pub fn statement_at(script: &str, cursor: usize) -> Option<Statement> {
     if on_comment || on_comment_only_semicolon {
         return None;
     }
-    let preceding = spans().rfind(|(_, span)| span.end <= cursor);
+    let preceding = spans().rev().find(|(_, span)| span.end <= cursor);
     preceding.and_then(|(chunk, _)| chunk.statement(script, &lines))
 }
 
@@ -118,6 +118,7 @@ impl Chunk {
     }
 }
 
+/// Cuts the script at the `;`s that end statements.
 fn chunks(script: &str) -> Vec<Chunk> {
     let mut chunks = Vec::new();
     let mut builder = ChunkBuilder::default();
@@ -125,10 +126,7 @@ fn chunks(script: &str) -> Vec<Chunk> {
         match lexeme {
             Lexeme::Comment => builder.comments.push(range),
             Lexeme::Code => builder.code(range),
-            Lexeme::Word => {
-                builder.code(range.clone());
-                builder.word(&script[range]);
-            }
+            Lexeme::Word => builder.word(range.clone(), &script[range]),
             Lexeme::Semicolon => {
                 if builder.semicolon_ends_chunk() {
                     chunks.push(std::mem::take(&mut builder).finish(Some(range.start)));
@@ -162,21 +160,19 @@ struct ChunkBuilder<'a> {
     piece: Option<Range<usize>>,
     piece_head: [&'a str; 3],
     piece_words: usize,
-    /// The chunk's last three words, for `STATEMENT SET BEGIN`.
+    /// The chunk's last three words if nothing came between them, for `STATEMENT SET BEGIN`.
     recent_words: [&'a str; 3],
 }
 
 impl<'a> ChunkBuilder<'a> {
+    /// Code that is not a word (a symbol, quoted text, a hint).
     fn code(&mut self, range: Range<usize>) {
-        for code in [&mut self.code, &mut self.piece] {
-            match code {
-                Some(code) => code.end = range.end,
-                None => *code = Some(range.clone()),
-            }
-        }
+        self.extend(range);
+        self.recent_words = Default::default();
     }
 
-    fn word(&mut self, word: &'a str) {
+    fn word(&mut self, range: Range<usize>, word: &'a str) {
+        self.extend(range);
         if let Some(slot) = self.piece_head.get_mut(self.piece_words) {
             *slot = word;
         }
@@ -185,6 +181,15 @@ impl<'a> ChunkBuilder<'a> {
         if self.set.is_none() && words_are(&self.recent_words, &["STATEMENT", "SET", "BEGIN"]) {
             self.set = Some(StatementSet::Execute);
             self.end_piece();
+        }
+    }
+
+    fn extend(&mut self, range: Range<usize>) {
+        for code in [&mut self.code, &mut self.piece] {
+            match code {
+                Some(code) => code.end = range.end,
+                None => *code = Some(range.clone()),
+            }
         }
     }
 
@@ -360,6 +365,11 @@ mod tests {
         assert_eq!(statements[1].text, "SELECT 3");
         let explained = "explain changelog_mode statement set begin insert into a select 1; end";
         assert_eq!(texts(explained), [explained]);
+        // The three words as column names are no statement set.
+        assert_eq!(
+            texts("SELECT statement, set, begin FROM t; END;"),
+            ["SELECT statement, set, begin FROM t", "END"]
+        );
     }
 
     #[test]
