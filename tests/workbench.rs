@@ -233,6 +233,11 @@ fn tabs_come_back_as_they_were_left() {
     assert_eq!(restored.saved_tabs(), saved);
     assert_eq!(restored.active, 1);
     assert_eq!(restored.tab().cursor(), (1, 10));
+    // Saved as they change (a dropped SSH session loses nothing), once per change.
+    app.on_tick(NOW_MS + 1_000);
+    assert!(matches!(app.take_effects().as_slice(), [Effect::SaveTabs(tabs, 1)] if *tabs == saved));
+    app.on_tick(NOW_MS + 2_000);
+    assert!(app.take_effects().is_empty());
     ctrl(&mut app, 'q');
     assert!(app.should_quit);
     assert!(matches!(app.take_effects().as_slice(), [Effect::SaveTabs(tabs, 1)] if *tabs == saved));

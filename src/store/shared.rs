@@ -23,4 +23,10 @@ impl SharedStore {
             .await
             .map_err(|e| StoreError::Corrupt(format!("store task: {e}")))?
     }
+
+    /// Runs `f` on the calling thread: for a small write that must be done before the
+    /// process exits (the editor's tabs at quit).
+    pub fn now<R>(&self, f: impl FnOnce(&Store) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        f(&self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }

@@ -127,6 +127,8 @@ pub struct App {
     pub workbench: Workbench,
     /// A job to select once a poll brings it (a jump from the workbench to a new job).
     pub(super) pending_jump: Option<String>,
+    /// The editor tabs as last saved.
+    saved_tabs: Vec<crate::store::sql::SavedTab>,
     pub fleet: Fleet,
     pub focus: Focus,
     pub jobs: JobList,
@@ -162,6 +164,7 @@ impl App {
             screen: Screen::Fleet,
             workbench: Workbench::default(),
             pending_jump: None,
+            saved_tabs: Vec::new(),
             fleet,
             focus: Focus::Jobs,
             jobs: JobList::default(),
@@ -182,7 +185,14 @@ impl App {
             pending_resumes: Vec::new(),
         };
         app.jobs.sync(&app.fleet, now_ms);
+        app.saved_tabs = app.workbench.saved_tabs();
         app
+    }
+
+    /// The workbench as it was left last time (its tabs count as saved).
+    pub fn restore_workbench(&mut self, workbench: Workbench) {
+        self.saved_tabs = workbench.saved_tabs();
+        self.workbench = workbench;
     }
 
     pub fn theme(&self) -> &Theme {
@@ -240,6 +250,12 @@ impl App {
 
     pub fn on_tick(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
+        // The editor's tabs are saved as they change, so a dropped SSH session loses nothing.
+        let tabs = self.workbench.saved_tabs();
+        if tabs != self.saved_tabs {
+            self.effects.push(Effect::SaveTabs(tabs.clone(), self.workbench.active));
+            self.saved_tabs = tabs;
+        }
     }
 
     pub fn on_report(&mut self, report: PollReport) {

@@ -232,17 +232,8 @@ impl Effects {
                 });
             }
             Effect::SaveTabs(tabs, active) => {
-                let store = self.ops.store.clone().ok_or("the SQLite cache is unavailable")?;
-                // Runs while the console closes: wait for it, or the tabs are lost.
-                let saved = std::thread::spawn(move || {
-                    let store = store;
-                    tokio::runtime::Builder::new_current_thread()
-                        .build()
-                        .map_err(|e| e.to_string())?
-                        .block_on(store.with(move |s| s.save_tabs(&tabs, active)))
-                        .map_err(|e| e.to_string())
-                });
-                saved.join().map_err(|_| "saving the editor tabs panicked".to_string())??;
+                let store = self.ops.store.as_ref().ok_or("the SQLite cache is unavailable")?;
+                store.now(|s| s.save_tabs(&tabs, active)).map_err(|e| e.to_string())?;
             }
             Effect::KeepSqlJob { cluster, job_id, name, script } => {
                 let cluster = cluster

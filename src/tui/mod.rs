@@ -109,7 +109,7 @@ pub async fn run(console: Console) -> Result<()> {
     };
     let (log_tx, mut log_events) = mpsc::unbounded_channel::<LogEvent>();
     let (sql_tx, mut sql_events) = mpsc::unbounded_channel::<SqlEvent>();
-    app.workbench = open_workbench(&console.config, ops.store.as_ref()).await;
+    app.restore_workbench(open_workbench(&console.config, ops.store.as_ref()).await);
     let sql = match (&console.config.gateway, &ops.store) {
         (Some(gateway), Some(store)) => {
             Some(sqlworker::spawn(gateway.clone(), store.clone(), sql_tx.clone()))
