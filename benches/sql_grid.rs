@@ -2,7 +2,8 @@
 //! (`SELECT user, COUNT(*), SUM(amount), MAX(ts) FROM orders GROUP BY user` over 50,000 users:
 //! a `+I` for a new user, then a `-U`/`+U` pair per update) fed to a `ResultSet` in pages of
 //! 5,000 rows, the gateway's result buffer. Target: at least 200,000 rows/s.
-//! Also the same rows decoded from their JSON pages first, and the changelog view.
+//! Also the same rows decoded from their JSON pages first, the changelog view, and the
+//! workbench's path: both views fed at once, and one page folded in plus a frame drawn.
 //! Run: `cargo bench --bench sql_grid`.
 
 use std::hint::black_box;
@@ -12,6 +13,10 @@ use flinkdeck::gateway::{
     Change, Column, ResultPage, ResultSet, ResultType, ResultView, Row, RowKind, SqlType, SqlValue,
     TypeKind,
 };
+use flinkdeck::tui::theme::Theme;
+use flinkdeck::tui::workbench::results::{DEFAULT_ROW_CAP, Results};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use serde_json::json;
 
 const CHANGES: usize = 1_000_000;
@@ -164,7 +169,45 @@ fn bench(c: &mut Criterion) {
             table(pages)
         })
     });
+    // The workbench keeps both views (the changelog capped) and draws after each batch.
+    group.bench_function("workbench_results_both_views", |b| {
+        b.iter_batched(
+            || pages(&changes),
+            |pages| {
+                let mut results = Results::new("SELECT …".into(), 0, DEFAULT_ROW_CAP);
+                results.set_columns(columns());
+                for page in pages {
+                    results.push(page.changes);
+                }
+                black_box(results)
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
+
+    // A frame while 1M rows stream in: one more page folded into a grid that already holds
+    // the aggregation's 50,000 rows, then the workbench drawn at 200x50.
+    let mut frames = c.benchmark_group("sql_grid_streaming_frame");
+    let all = pages(&changes);
+    let (warm, tail) = all.split_at(all.len() - 20);
+    let mut results = Results::new("SELECT …".into(), 0, DEFAULT_ROW_CAP);
+    results.set_columns(columns());
+    for page in warm {
+        results.push(page.changes.clone());
+    }
+    let theme = Theme::dark(false);
+    let area = Rect::new(0, 0, 200, 50);
+    let mut buffer = Buffer::empty(area);
+    let mut next = tail.iter().cycle();
+    frames.bench_function("fold_in_5000_rows_and_draw_200x50", |b| {
+        b.iter(|| {
+            results.push(next.next().unwrap().changes.clone());
+            buffer.reset();
+            results.render(&theme, true, 1_000, area, &mut buffer);
+        })
+    });
+    frames.finish();
 }
 
 criterion_group!(benches, bench);

@@ -38,6 +38,11 @@ use sqlworker::SqlEvent;
 use theme::Theme;
 use workbench::{Connection, Workbench};
 
+/// Touches every kind of token once, so the grammar's patterns are compiled.
+const HIGHLIGHT_WARM_UP: &str = "CREATE TABLE t (a INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) \
+    WITH ('k' = 'v'); /*+ OPTIONS('a'='b') */ SELECT COUNT(*), 1.5 FROM TABLE(TUMBLE(TABLE t, \
+    DESCRIPTOR(ts), INTERVAL '1' MINUTES)) -- done";
+
 /// Everything the console needs, prepared by the binary.
 pub struct Console {
     pub config: Config,
@@ -86,6 +91,8 @@ async fn open_workbench(config: &Config, store: Option<&SharedStore>) -> Workben
 /// Runs the console until the user quits.
 pub async fn run(console: Console) -> Result<()> {
     let keymap = Keymap::load(&console.config_dir).map_err(color_eyre::eyre::Report::msg)?;
+    // The SQL grammar compiles its patterns on first use (~30 ms): not on a keystroke.
+    std::thread::spawn(|| crate::sql::SqlHighlighter::new().highlight(HIGHLIGHT_WARM_UP));
     let themes = load_themes(&console.config, &console.config_dir)?;
     let mut app = App::new(console.cached, themes, keymap, now_ms(), format::local_offset());
     app.read_only = console.read_only;
