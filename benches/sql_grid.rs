@@ -14,7 +14,7 @@ use flinkdeck::gateway::{
     TypeKind,
 };
 use flinkdeck::tui::theme::Theme;
-use flinkdeck::tui::workbench::results::{DEFAULT_ROW_CAP, Results};
+use flinkdeck::tui::workbench::results::Results;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use serde_json::json;
@@ -22,6 +22,8 @@ use serde_json::json;
 const CHANGES: usize = 1_000_000;
 const USERS: u64 = 50_000;
 const PAGE_ROWS: usize = 5_000;
+/// The workbench's default `[ui] sql_row_cap`.
+const ROW_CAP: usize = 100_000;
 
 fn columns() -> Vec<Column> {
     let column = |name: &str, kind| Column {
@@ -174,7 +176,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || pages(&changes),
             |pages| {
-                let mut results = Results::new("SELECT …".into(), 0, DEFAULT_ROW_CAP);
+                let mut results = Results::new("SELECT …".into(), 0, ROW_CAP);
                 results.set_columns(columns());
                 for page in pages {
                     results.push(page.changes);
@@ -191,7 +193,7 @@ fn bench(c: &mut Criterion) {
     let mut frames = c.benchmark_group("sql_grid_streaming_frame");
     let all = pages(&changes);
     let (warm, tail) = all.split_at(all.len() - 20);
-    let mut results = Results::new("SELECT …".into(), 0, DEFAULT_ROW_CAP);
+    let mut results = Results::new("SELECT …".into(), 0, ROW_CAP);
     results.set_columns(columns());
     for page in warm {
         results.push(page.changes.clone());

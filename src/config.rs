@@ -57,11 +57,13 @@ impl PollSettings {
 pub struct UiSettings {
     pub theme: String,
     pub mouse: bool,
+    /// Rows (or changes) the SQL workbench keeps per result; it says when it reaches them.
+    pub sql_row_cap: usize,
 }
 
 impl Default for UiSettings {
     fn default() -> Self {
-        Self { theme: "dark".into(), mouse: false }
+        Self { theme: "dark".into(), mouse: false, sql_row_cap: 100_000 }
     }
 }
 

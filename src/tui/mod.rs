@@ -82,6 +82,7 @@ async fn open_workbench(config: &Config, store: Option<&SharedStore>) -> Workben
     };
     let mut bench = Workbench::new(tabs, active);
     bench.started_jobs = started;
+    bench.row_cap = config.ui.sql_row_cap.max(1);
     if let Some(gateway) = &config.gateway {
         bench.connection = Connection::Connecting(gateway.url.clone());
     }

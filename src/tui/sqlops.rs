@@ -8,7 +8,7 @@ use super::app::{App, Effect, Screen};
 use super::sqlworker::{SqlCommand, SqlEvent};
 use super::workbench::catalog::Node;
 use super::workbench::popup::{Completion, HistorySearch, PathPrompt};
-use super::workbench::results::{DEFAULT_ROW_CAP, Results, RunState};
+use super::workbench::results::{Results, RunState};
 use super::workbench::{Connection, Part, Run};
 use crate::gateway::{GatewayError, JsonLayout};
 use crate::sql::{Position, Statement, local_candidates, split, statement_at, word_at};
@@ -403,7 +403,7 @@ impl App {
             }
             SqlEvent::Notice(text) => self.say(text),
             SqlEvent::Started { index, statement } => {
-                bench.results = Some(Results::new(statement, now, DEFAULT_ROW_CAP));
+                bench.results = Some(Results::new(statement, now, bench.row_cap));
                 if let Some(run) = &mut bench.run {
                     run.current = index;
                 }
@@ -424,7 +424,9 @@ impl App {
                     results.script = Some(script);
                 }
                 bench.started_jobs.insert(jid.clone());
-                self.say(format!("started job {jid}: J (in the results) jumps to it"));
+                self.say(format!(
+                    "started job {jid}: in the results (F4) J jumps to it, K keeps it as a launch spec"
+                ));
                 self.effects.push(Effect::Refresh);
             }
             SqlEvent::Finished { index, canceled } => {
@@ -492,7 +494,8 @@ impl App {
             }
         }
         let text = statement.map(|s| s.text).unwrap_or_default();
-        let results = bench.results.get_or_insert_with(|| Results::new(text, now, DEFAULT_ROW_CAP));
+        let cap = bench.row_cap;
+        let results = bench.results.get_or_insert_with(|| Results::new(text, now, cap));
         results.state = RunState::Failed(message.clone());
         results.finished_ms = Some(now);
         self.say_error(message);

@@ -64,6 +64,8 @@ pub struct Workbench {
     pub started_jobs: std::collections::HashSet<String>,
     /// The editor's size on screen, for keeping the cursor in view.
     pub editor_size: (usize, usize),
+    /// Rows (or changes) a result keeps (`[ui] sql_row_cap`).
+    pub row_cap: usize,
 }
 
 impl Default for Workbench {
@@ -93,6 +95,7 @@ impl Workbench {
             run: None,
             started_jobs: Default::default(),
             editor_size: (20, 80),
+            row_cap: crate::config::UiSettings::default().sql_row_cap,
         }
     }
 

@@ -12,9 +12,6 @@ use crate::tui::format;
 use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 
-/// The rows a result keeps by default (the grid says when it reaches them).
-pub const DEFAULT_ROW_CAP: usize = 100_000;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunState {
     Running,
