@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod layout;
 pub mod logops;
 pub mod panes;
+mod promptops;
 pub mod sqlops;
 pub mod sqlworker;
 pub mod theme;

@@ -286,19 +286,19 @@ impl App {
             KeyCode::Esc => bench.history = None,
             KeyCode::Up => history.move_by(-1),
             KeyCode::Down => history.move_by(1),
+            // enter recalls the statement into the editor; ctrl-e also runs it.
             KeyCode::Enter | KeyCode::Char('e') if key.code == KeyCode::Enter || ctrl => {
-                let run = ctrl;
                 let chosen = history.chosen().map(|r: &StatementRecord| r.statement.clone());
                 bench.history = None;
                 let Some(statement) = chosen else { return };
-                // Recalled into an empty tab (a new one if this one has text), then run.
+                // Into an empty tab: a new one if this one has text.
                 if !bench.tab().text().trim().is_empty() {
                     bench.new_tab();
                 }
                 let (height, width) = bench.editor_size;
                 bench.tab_mut().replace_all(&format!("{statement};"), height, width);
                 bench.focus = Part::Editor;
-                if run {
+                if ctrl {
                     self.run_statements(true);
                 }
             }
