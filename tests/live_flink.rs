@@ -2,6 +2,8 @@
 //! binary, started by the same code as `flinkdeck sandbox up`. If Java or pip is missing
 //! the fixture fails loudly; these tests are never skipped.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -43,20 +45,14 @@ fn sandbox() -> &'static SandboxState {
             ],
             gateway: false,
         };
+        let state = common::start_sandbox(options);
+        let (_, _, fatal) =
+            state.jobs.iter().find(|(_, name, _)| name == FATAL_JOB).unwrap().clone();
+        let client = state.clusters[1].client();
+        let deadline = Instant::now() + Duration::from_secs(90);
         // Its own thread and runtime: the first caller may be inside a test's runtime.
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            sandbox::down(&root);
-            let state = runtime
-                .block_on(sandbox::up(&options))
-                .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
-            sandbox::stop_when_process_exits(&root, std::process::id())
-                .expect("the sandbox watchdog");
-            let (_, _, fatal) =
-                state.jobs.iter().find(|(_, name, _)| name == FATAL_JOB).unwrap().clone();
-            let client = state.clusters[1].client();
-            let deadline = Instant::now() + Duration::from_secs(90);
-            runtime.block_on(async {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
                 loop {
                     let jobs = client.jobs_overview().await.expect("live-b answers").jobs;
                     if jobs.iter().any(|j| j.jid == fatal && j.state == JobState::Failed) {
@@ -65,11 +61,11 @@ fn sandbox() -> &'static SandboxState {
                     assert!(Instant::now() < deadline, "the fatal sample job never failed");
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
-            });
-            state
+            })
         })
         .join()
-        .unwrap()
+        .unwrap();
+        state
     })
 }
 

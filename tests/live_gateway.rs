@@ -5,12 +5,12 @@
 //! gateway client, `flinkdeck sql`, SQL launch specs) share the fixture, so CI starts one
 //! cluster for both. Never skipped.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use flinkdeck::config::Auth;
 use flinkdeck::gateway::{GatewayClient, GatewayError, ResultSet, ResultView, RowKind, SqlSession};
@@ -40,21 +40,10 @@ fn fixture() -> &'static Fixture {
             jobs: Vec::new(),
             gateway: true,
         };
-        // Its own thread and runtime: the first caller may be inside a test's runtime.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            sandbox::down(&root);
-            let state = runtime
-                .block_on(sandbox::up(&options))
-                .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
-            sandbox::stop_when_process_exits(&root, std::process::id())
-                .expect("the sandbox watchdog");
-            let classes = gateway::compile(&state.flink_home, &root).expect("the gateway compiles");
-            let spec = state.gateway.clone().expect("the sandbox started a gateway");
-            Fixture { sandbox: state, classes, gateway: spec }
-        })
-        .join()
-        .unwrap()
+        let state = common::start_sandbox(options);
+        let classes = gateway::compile(&state.flink_home, &root).expect("the gateway compiles");
+        let spec = state.gateway.clone().expect("the sandbox started a gateway");
+        Fixture { sandbox: state, classes, gateway: spec }
     })
 }
 

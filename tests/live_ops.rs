@@ -3,6 +3,8 @@
 //! job from a checkpoint, interrupted restarts resumed without duplicates, a refused resubmit,
 //! read-only refusal, and the CLI end to end.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -38,16 +40,7 @@ fn start_sandbox(dir: &str, version: &str) -> SandboxState {
         jobs: Vec::new(),
         gateway: false,
     };
-    sandbox::down(&root);
-    // Its own thread and runtime: the first caller may be inside a test's runtime.
-    let state = std::thread::spawn(move || {
-        tokio::runtime::Runtime::new().unwrap().block_on(sandbox::up(&options))
-    })
-    .join()
-    .unwrap()
-    .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
-    sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
-    state
+    common::start_sandbox(options)
 }
 
 struct Bench {

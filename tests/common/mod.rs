@@ -5,6 +5,7 @@ use chrono::FixedOffset;
 use flinkdeck::config::parse_cluster_flag;
 use flinkdeck::fleet::{ClusterSnapshot, Fleet, PollReport};
 use flinkdeck::flink::FlinkError;
+use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
 use flinkdeck::sim::{synthetic_jobs, synthetic_overview};
 use flinkdeck::tui::app::App;
 use flinkdeck::tui::keymap::Keymap;
@@ -84,4 +85,20 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Starts a private sandbox for a test binary, stopped by a watchdog when the binary exits.
+/// Missing Java or pip fails the test loudly: live tests are never skipped.
+pub fn start_sandbox(options: SandboxOptions) -> SandboxState {
+    let root = options.root.clone();
+    sandbox::down(&root);
+    // Its own thread and runtime: the first caller may be inside a test's runtime.
+    let state = std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(sandbox::up(&options))
+    })
+    .join()
+    .unwrap()
+    .expect("the Flink sandbox must start: Java 17+ and python3 with pip are required");
+    sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
+    state
 }
