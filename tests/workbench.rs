@@ -253,3 +253,37 @@ fn without_a_gateway_the_workbench_says_how_to_configure_one() {
     ctrl(&mut app, 'e');
     assert!(app.take_effects().is_empty());
 }
+
+/// The worker against gateways that are down or answer garbage: it says so at once, and the
+/// console shows it instead of waiting.
+#[tokio::test]
+async fn a_down_or_garbled_gateway_is_reported_not_waited_for() {
+    use flinkdeck::sim::{Behavior, SimCluster};
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let garbage = SimCluster::start(Behavior::Garbage, 0, 0).await.unwrap();
+    let failing = SimCluster::start(Behavior::InternalError, 0, 0).await.unwrap();
+    for (url, expected) in [
+        (format!("http://127.0.0.1:{closed}"), "cannot connect"),
+        (garbage.url(), "unexpected response"),
+        (failing.url(), "disk full"),
+    ] {
+        let store =
+            flinkdeck::store::SharedStore::new(flinkdeck::store::Store::open_in_memory().unwrap());
+        let (events, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+        let gateway = flinkdeck::config::GatewayConfig { url: url.clone(), cluster: None };
+        let worker = flinkdeck::tui::sqlworker::spawn(gateway, store, events);
+        worker.send(SqlCommand::Run(vec!["SELECT 1".into()])).unwrap();
+        let event =
+            tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.unwrap();
+        let Some(SqlEvent::Unavailable(why)) = event else { panic!("{url}: {event:?}") };
+        assert!(why.contains(expected), "{url}: {why}");
+
+        let mut app = workbench_app();
+        type_text(&mut app, "SELECT 1;");
+        ctrl(&mut app, 'e');
+        app.take_effects();
+        app.on_sql_event(SqlEvent::Unavailable(why.clone()));
+        assert!(!app.workbench.is_running(), "a run waiting on the gateway is given up");
+        assert!(screen(&app, 100, 30).contains(&why[..why.len().min(40)]));
+    }
+}
