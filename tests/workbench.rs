@@ -31,8 +31,11 @@ fn key(app: &mut App, code: KeyCode) {
 fn workbench_app() -> App {
     let mut app = sample_app();
     app.on_resize(100, 30);
-    app.workbench.connection =
-        Connection::Connected { url: "http://gw:8083".into(), session: "5f3e0c1a-session".into() };
+    app.workbench.connection = Connection::Connected {
+        url: "http://gw:8083".into(),
+        version: "V4".into(),
+        session: "5f3e0c1a-session".into(),
+    };
     key(&mut app, KeyCode::F(3));
     assert_eq!(app.screen, Screen::Workbench);
     assert_eq!(

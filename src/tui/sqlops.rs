@@ -386,13 +386,13 @@ impl App {
         let now = self.now_ms;
         let bench = &mut self.workbench;
         match event {
-            SqlEvent::Connected { session, .. } => {
+            SqlEvent::Connected { session, version } => {
                 let url = match &bench.connection {
                     Connection::Connecting(url) => url.clone(),
                     Connection::Connected { url, .. } => url.clone(),
                     _ => String::new(),
                 };
-                bench.connection = Connection::Connected { url, session };
+                bench.connection = Connection::Connected { url, version, session };
             }
             SqlEvent::Unavailable(why) => {
                 bench.connection = Connection::Unavailable(why.clone());

@@ -150,10 +150,9 @@ impl Worker {
         if self.session.is_none() {
             match open(&self.gateway.url).await {
                 Ok(session) => {
-                    let version = session.client().version();
                     self.send(SqlEvent::Connected {
                         session: session.handle().to_string(),
-                        version: format!("{version:?}"),
+                        version: session.client().version().to_string(),
                     });
                     self.session = Some(session);
                 }

@@ -37,6 +37,8 @@ pub enum Connection {
     Connecting(String),
     Connected {
         url: String,
+        /// The REST API version both sides speak (`V4`).
+        version: String,
         session: String,
     },
     Unavailable(String),
@@ -189,8 +191,8 @@ impl Workbench {
                 ("no gateway: --gateway URL or [gateway] url".to_string(), Role::Warning)
             }
             Connection::Connecting(url) => (format!("connecting to {url}…"), Role::Muted),
-            Connection::Connected { url, session } => {
-                (format!("{url} · session {}", short(session)), Role::Muted)
+            Connection::Connected { url, version, session } => {
+                (format!("{url} · {version} · session {}", short(session)), Role::Muted)
             }
             Connection::Unavailable(why) => (why.clone(), Role::Error),
         };
