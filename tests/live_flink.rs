@@ -215,16 +215,21 @@ async fn the_console_draws_the_live_fleet() {
     assert_eq!(first_row.summary.name, FATAL_JOB);
 }
 
-fn logs_cli(state: &SandboxState, args: &[&str]) -> std::process::Output {
-    let dirs = tempfile::tempdir().unwrap();
+/// `flinkdeck` on the sandbox's clusters, with its config and data in `dirs`.
+fn flinkdeck(state: &SandboxState, dirs: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
     command
-        .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
-        .env("FLINKDECK_DATA_DIR", dirs.path().join("data"));
+        .env("FLINKDECK_CONFIG_DIR", dirs.join("config"))
+        .env("FLINKDECK_DATA_DIR", dirs.join("data"));
     for cluster in &state.clusters {
         command.arg("--cluster").arg(format!("{}={}", cluster.name, cluster.url()));
     }
-    command.arg("logs").args(args).output().unwrap()
+    command
+}
+
+fn logs_cli(state: &SandboxState, args: &[&str]) -> std::process::Output {
+    let dirs = tempfile::tempdir().unwrap();
+    flinkdeck(state, dirs.path()).arg("logs").args(args).output().unwrap()
 }
 
 #[test]
@@ -282,14 +287,7 @@ fn logs_follow_prints_new_lines_as_they_come() {
     use std::io::BufRead;
     let state = sandbox();
     let dirs = tempfile::tempdir().unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
-    command
-        .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
-        .env("FLINKDECK_DATA_DIR", dirs.path().join("data"));
-    for cluster in &state.clusters {
-        command.arg("--cluster").arg(format!("{}={}", cluster.name, cluster.url()));
-    }
-    let mut child = command
+    let mut child = flinkdeck(state, dirs.path())
         .args(["logs", "orders", "--jm", "--follow", "--grep", "Completed checkpoint"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
