@@ -98,20 +98,29 @@ pub struct CatalogTree {
 
 impl CatalogTree {
     /// The nodes shown: those under expanded nodes; with a filter, every loaded node whose
-    /// name contains it, and its ancestors.
+    /// name contains it, and its ancestors. Linear: children follow their parent.
     pub fn visible(&self) -> Vec<usize> {
         if self.filter.is_empty() {
-            return (0..self.nodes.len()).filter(|&i| self.ancestors_expanded(i)).collect();
+            let mut shown = Vec::new();
+            // Below a collapsed node, everything deeper is hidden until the depth comes back.
+            let mut hidden_below: Option<usize> = None;
+            for (index, node) in self.nodes.iter().enumerate() {
+                if hidden_below.is_some_and(|depth| node.depth() > depth) {
+                    continue;
+                }
+                hidden_below = (!node.expanded).then(|| node.depth());
+                shown.push(index);
+            }
+            return shown;
         }
         let needle = self.filter.to_lowercase();
-        let matches: Vec<&Node> =
-            self.nodes.iter().filter(|n| n.name().to_lowercase().contains(&needle)).collect();
-        (0..self.nodes.len())
-            .filter(|&i| {
-                let node = &self.nodes[i];
-                matches.iter().any(|m| m.path.starts_with(&node.path))
-            })
-            .collect()
+        let wanted: std::collections::HashSet<&[String]> = self
+            .nodes
+            .iter()
+            .filter(|n| n.name().to_lowercase().contains(&needle))
+            .flat_map(|n| (1..=n.path.len()).map(|len| &n.path[..len]))
+            .collect();
+        (0..self.nodes.len()).filter(|&i| wanted.contains(self.nodes[i].path.as_slice())).collect()
     }
 
     pub fn selected_node(&self) -> Option<&Node> {
@@ -241,10 +250,46 @@ impl CatalogTree {
             line.render(Rect::new(inner.x, y, inner.width, 1), buf);
         }
     }
+}
 
-    fn ancestors_expanded(&self, index: usize) -> bool {
-        let path = &self.nodes[index].path;
-        (1..path.len())
-            .all(|len| self.nodes.iter().find(|n| n.path == path[..len]).is_none_or(|n| n.expanded))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(kind: NodeKind, path: &[&str]) -> Node {
+        Node::new(kind, path.iter().map(|p| p.to_string()).collect(), None)
+    }
+
+    fn names(tree: &CatalogTree) -> Vec<&str> {
+        tree.visible().into_iter().map(|i| tree.nodes[i].name()).collect()
+    }
+
+    #[test]
+    fn opening_loads_once_collapsing_hides_and_a_filter_keeps_ancestors() {
+        let mut tree = CatalogTree::default();
+        tree.set_catalogs(vec!["cat".into(), "other".into()]);
+        assert_eq!(tree.open_selected(), Some((vec!["cat".to_string()], NodeKind::Catalog)));
+        assert_eq!(tree.open_selected(), None, "already loading");
+        tree.set_children(&["cat".into()], Ok(vec![node(NodeKind::Database, &["cat", "db"])]));
+        tree.move_by(1);
+        tree.open_selected();
+        tree.set_children(
+            &["cat".into(), "db".into()],
+            Ok(vec![
+                node(NodeKind::Table, &["cat", "db", "orders"]),
+                node(NodeKind::View, &["cat", "db", "big orders"]),
+            ]),
+        );
+        assert_eq!(names(&tree), ["cat", "db", "orders", "big orders", "other"]);
+        tree.selected = 0;
+        tree.close_selected();
+        assert_eq!(names(&tree), ["cat", "other"]);
+        tree.filter = "big".into();
+        assert_eq!(names(&tree), ["cat", "db", "big orders"]);
+        let view = &tree.nodes[tree.visible()[2]];
+        assert_eq!(view.sql_name(), "cat.db.`big orders`");
+        tree.set_children(&["cat".into()], Err("no such catalog".into()));
+        assert_eq!(tree.nodes.len(), 2, "a failed reload drops the old children");
+        assert_eq!(tree.nodes[0].children, Children::Failed("no such catalog".into()));
     }
 }
