@@ -255,6 +255,12 @@ fn without_a_gateway_the_workbench_says_how_to_configure_one() {
     assert!(text.contains("no SQL gateway configured"), "{text}");
     ctrl(&mut app, 'e');
     assert!(app.take_effects().is_empty());
+    // Help starts with the keys of where it was asked for.
+    key(&mut app, KeyCode::F(1));
+    let help = screen(&app, 100, 30);
+    let row_of = |title: &str| help.lines().position(|l| l.contains(title));
+    assert!(row_of("SQL editor").unwrap() < row_of("Job list").unwrap_or(usize::MAX), "{help}");
+    assert!(help.contains("run the statement under the cursor"), "{help}");
 }
 
 /// The worker against gateways that are down or answer garbage: it says so at once, and the

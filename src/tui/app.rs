@@ -393,7 +393,7 @@ impl App {
             }
             Action::OpenWorkbench => self.open_workbench(),
             Action::ShowJobs => self.screen = Screen::Fleet,
-            Action::Help => self.overlay = Some(Overlay::Help(Help::default())),
+            Action::Help => self.overlay = Some(Overlay::Help(Help::new(self.context()))),
             Action::Palette => {
                 let themes: Vec<String> = self.themes.iter().map(|t| t.name.clone()).collect();
                 let clusters: Vec<String> =

@@ -9,16 +9,23 @@ use super::pane_block;
 use crate::tui::keymap::{Context, Keymap};
 use crate::tui::theme::{Role, Theme};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Help {
     pub scroll: usize,
+    /// Where help was asked for: its bindings come first.
+    pub context: Context,
 }
 
 impl Help {
-    /// Every binding, grouped by where it applies.
-    pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
+    pub fn new(context: Context) -> Self {
+        Self { scroll: 0, context }
+    }
+
+    /// Every binding, grouped by where it applies, the current place first.
+    pub fn lines(&self, keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
         let mut lines = Vec::new();
-        for context in Context::ALL {
+        let rest = Context::ALL.into_iter().filter(|c| *c != self.context);
+        for context in std::iter::once(self.context).chain(rest) {
             if !lines.is_empty() {
                 lines.push(Line::default());
             }
@@ -39,7 +46,7 @@ impl Help {
     }
 
     pub fn render(&self, keymap: &Keymap, theme: &Theme, area: Rect, buf: &mut Buffer) {
-        let lines = Self::lines(keymap, theme);
+        let lines = self.lines(keymap, theme);
         let area = centered(area, 72, lines.len() as u16 + 2);
         Clear.render(area, buf);
         let title = Line::from(vec![
