@@ -151,6 +151,13 @@ fn completion_offers_keywords_and_catalog_names() {
     let completion = app.workbench.completion.clone().unwrap();
     assert_eq!(completion.candidates[0], "default_database", "gateway hints come first");
     assert!(completion.candidates.contains(&"default_catalog".to_string()), "{completion:?}");
+    // Nothing anywhere: the pop-up closes and says so.
+    key(&mut app, KeyCode::Esc);
+    type_text(&mut app, " zzq");
+    app.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::CONTROL));
+    app.on_sql_event(SqlEvent::Completions { candidates: Vec::new() });
+    assert!(app.workbench.completion.is_none());
+    assert!(screen(&app, 100, 30).contains("nothing completes \"zzq\""));
 }
 
 #[test]

@@ -242,8 +242,14 @@ impl App {
             .map(|c| c.text)
             .take(200)
             .collect();
+        let connected = matches!(bench.connection, Connection::Connected { .. });
+        if candidates.is_empty() && !connected {
+            self.say(format!("nothing completes {word:?}"));
+            return;
+        }
+        // Shown at once with the local candidates; the gateway's join when they come.
         bench.completion = Some(Completion { word: word.clone(), candidates, selected: 0 });
-        if !matches!(bench.connection, Connection::Connected { .. }) {
+        if !connected {
             return;
         }
         // The gateway's hints for the statement the cursor is in, at the cursor.
@@ -453,8 +459,14 @@ impl App {
                             merged.push(local);
                         }
                     }
-                    completion.candidates = merged;
-                    completion.selected = 0;
+                    if merged.is_empty() {
+                        let word = completion.word.clone();
+                        bench.completion = None;
+                        self.say(format!("nothing completes {word:?}"));
+                    } else {
+                        completion.candidates = merged;
+                        completion.selected = 0;
+                    }
                 }
             }
             SqlEvent::Catalog { path, result } => {

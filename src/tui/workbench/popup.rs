@@ -30,8 +30,11 @@ impl Completion {
         self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
     }
 
-    /// Drawn under the cursor (`at`), inside `bounds`.
+    /// Drawn under the cursor (`at`), inside `bounds`; nothing while there is no candidate.
     pub fn render(&self, theme: &Theme, at: (u16, u16), bounds: Rect, buf: &mut Buffer) {
+        if self.candidates.is_empty() {
+            return;
+        }
         let height = (self.candidates.len() as u16).min(8) + 2;
         let width =
             self.candidates.iter().map(|c| c.chars().count()).max().unwrap_or(4).min(40) as u16 + 4;
