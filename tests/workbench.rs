@@ -238,6 +238,14 @@ fn tabs_come_back_as_they_were_left() {
     type_text(&mut app, "SELECT 1;");
     ctrl(&mut app, 'n');
     type_text(&mut app, "SHOW TABLES;\nSHOW JOBS;");
+    // Closing a tab with text asks first (ctrl-w deletes a word in other editors).
+    ctrl(&mut app, 'w');
+    assert_eq!(app.workbench.tabs.len(), 2);
+    assert!(screen(&app, 100, 30).contains("ctrl-w again closes it"));
+    type_text(&mut app, " ");
+    key(&mut app, KeyCode::Backspace);
+    ctrl(&mut app, 'w');
+    assert_eq!(app.workbench.tabs.len(), 2, "another key in between asks again");
     let saved = app.workbench.saved_tabs();
     let restored = Workbench::new(saved.clone(), app.workbench.active);
     assert_eq!(restored.saved_tabs(), saved);
@@ -302,4 +310,17 @@ async fn a_down_or_garbled_gateway_is_reported_not_waited_for() {
         assert!(!app.workbench.is_running(), "a run waiting on the gateway is given up");
         assert!(screen(&app, 100, 30).contains(&why[..why.len().min(40)]));
     }
+}
+
+#[test]
+fn a_tab_with_text_closes_on_the_second_ctrl_w() {
+    let mut app = workbench_app();
+    ctrl(&mut app, 'n');
+    type_text(&mut app, "SELECT 1;");
+    ctrl(&mut app, 'w');
+    ctrl(&mut app, 'w');
+    assert_eq!(app.workbench.tabs.len(), 1);
+    ctrl(&mut app, 'n');
+    ctrl(&mut app, 'w');
+    assert_eq!(app.workbench.tabs.len(), 1, "an empty tab closes at once");
 }

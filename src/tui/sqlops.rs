@@ -45,11 +45,16 @@ impl App {
             return;
         }
         self.status = None;
+        let asked_to_close = self.workbench.confirm_close;
         if let Some(action) = self.keymap.action(self.context(), key) {
             self.dispatch(action);
         } else if self.workbench.focus == Part::Editor {
             let (height, width) = self.workbench.editor_size;
             self.workbench.tab_mut().key(key, height, width);
+        }
+        // The question about closing lasts one key.
+        if asked_to_close {
+            self.workbench.confirm_close = false;
         }
     }
 
@@ -73,7 +78,17 @@ impl App {
                 self.effects.push(Effect::SearchHistory(String::new()));
             }
             (_, Action::NewTab) => bench.new_tab(),
-            (_, Action::CloseTab) => bench.close_tab(),
+            (_, Action::CloseTab) => {
+                // A tab with text closes on a second press: ctrl-w deletes a word elsewhere.
+                if bench.tab().text().trim().is_empty() || bench.confirm_close {
+                    bench.close_tab();
+                } else {
+                    bench.confirm_close = true;
+                    let title = bench.tab().title.clone();
+                    self.say(format!("{title} has text: ctrl-w again closes it"));
+                    return true;
+                }
+            }
             (_, Action::NextTab) => bench.cycle_tab(true),
             (_, Action::PrevTab) => bench.cycle_tab(false),
             (_, Action::FocusEditor) => bench.focus = Part::Editor,

@@ -68,6 +68,8 @@ pub struct Workbench {
     pub editor_size: (usize, usize),
     /// Rows (or changes) a result keeps (`[ui] sql_row_cap`).
     pub row_cap: usize,
+    /// Closing the tab (it has text) was asked for once; the next close confirms.
+    pub confirm_close: bool,
 }
 
 impl Default for Workbench {
@@ -98,6 +100,7 @@ impl Workbench {
             started_jobs: Default::default(),
             editor_size: (20, 80),
             row_cap: crate::config::UiSettings::default().sql_row_cap,
+            confirm_close: false,
         }
     }
 
