@@ -324,3 +324,27 @@ fn a_tab_with_text_closes_on_the_second_ctrl_w() {
     ctrl(&mut app, 'w');
     assert_eq!(app.workbench.tabs.len(), 1, "an empty tab closes at once");
 }
+
+#[test]
+fn the_tab_is_submitted_as_a_restartable_sql_job() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SELECT * FROM words;");
+    ctrl(&mut app, 's');
+    assert!(app.workbench.prompt.is_none());
+    assert!(screen(&app, 100, 30).contains("cannot run queries"), "only a job script is submitted");
+
+    ctrl(&mut app, 'n');
+    let script = "CREATE TEMPORARY TABLE sink (w STRING) WITH ('connector' = 'blackhole');\n\
+                  INSERT INTO sink SELECT * FROM words;";
+    type_text(&mut app, script);
+    ctrl(&mut app, 's');
+    assert!(screen(&app, 100, 30).contains("submit the tab as a restartable SQL job named"));
+    for _ in 0.."query-2".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "word-sink\n");
+    assert_eq!(
+        app.take_effects(),
+        [Effect::SubmitSql { name: "word-sink".into(), script: script.into() }]
+    );
+}

@@ -72,11 +72,12 @@ pub enum Action {
     JumpToJob,
     KeepAsSpec,
     InsertName,
+    SubmitScript,
 }
 
 impl Action {
     /// Every action, in the order help and the palette list them.
-    pub const ALL: [Action; 67] = [
+    pub const ALL: [Action; 68] = [
         Action::Open,
         Action::OpenWorkbench,
         Action::ShowJobs,
@@ -100,6 +101,7 @@ impl Action {
         Action::ExportResult,
         Action::JumpToJob,
         Action::KeepAsSpec,
+        Action::SubmitScript,
         Action::InsertName,
         Action::Restart,
         Action::Savepoint,
@@ -215,6 +217,7 @@ impl Action {
             Action::ExportResult => "export-result",
             Action::JumpToJob => "jump-to-job",
             Action::KeepAsSpec => "keep-as-spec",
+            Action::SubmitScript => "submit-script",
             Action::InsertName => "insert-name",
         }
     }
@@ -290,6 +293,9 @@ impl Action {
             Action::ExportResult => "export the result to a .csv or .json file",
             Action::JumpToJob => "jump to the job the statement started",
             Action::KeepAsSpec => "keep the INSERT as a SQL launch spec (for restarts)",
+            Action::SubmitScript => {
+                "submit the tab (SET, DDL, one INSERT) as a restartable SQL job"
+            }
             Action::InsertName => "insert the name into the editor",
         }
     }

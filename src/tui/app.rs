@@ -83,6 +83,11 @@ pub enum Effect {
     Sql(super::sqlworker::SqlCommand),
     /// Look up the statement history (statements containing the text).
     SearchHistory(String),
+    /// Submit a SQL script as a new managed job (a SQL launch spec) on the gateway's cluster.
+    SubmitSql {
+        name: String,
+        script: String,
+    },
     /// Keep the script that started `job_id` as a SQL launch spec on `cluster` (unknown if
     /// the job list does not show the job yet).
     KeepSqlJob {

@@ -100,7 +100,7 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn footer(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme();
-    if let Some(prompt) = &app.workbench.export {
+    if let Some(prompt) = &app.workbench.prompt {
         prompt.render(theme, area, buf);
         return;
     }

@@ -50,6 +50,20 @@ impl OpsContext {
         }
     }
 
+    /// The cluster the SQL gateway submits to: the one `[gateway] cluster` names, else the only
+    /// configured one.
+    fn sql_cluster(&self) -> Result<String, String> {
+        let named = self.config.gateway.as_ref().and_then(|g| g.cluster.clone());
+        named
+            .or_else(|| match self.config.clusters.as_slice() {
+                [only] => Some(only.name.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                "which cluster does the gateway submit to? set [gateway] cluster = NAME".into()
+            })
+    }
+
     fn operator(&self, cluster: &str) -> Result<Operator, String> {
         let store = self
             .store
@@ -236,13 +250,7 @@ impl Effects {
                 store.now(|s| s.save_tabs(&tabs, active)).map_err(|e| e.to_string())?;
             }
             Effect::KeepSqlJob { cluster, job_id, name, script } => {
-                let cluster = cluster
-                    .or_else(|| self.ops.config.gateway.as_ref().and_then(|g| g.cluster.clone()))
-                    .or_else(|| match self.ops.config.clusters.as_slice() {
-                        [only] => Some(only.name.clone()),
-                        _ => None,
-                    })
-                    .ok_or("the job is not in the job list yet: wait for it to appear, then K")?;
+                let cluster = cluster.map_or_else(|| self.ops.sql_cluster(), Ok)?;
                 let operator = self.ops.operator(&cluster)?;
                 self.ops.report(format!("keep {name}"), async move {
                     let program = Program::Sql(SqlProgram { script, ..SqlProgram::default() });
@@ -251,6 +259,15 @@ impl Effects {
                         "SQL launch spec {} saved: R restarts the job from a savepoint",
                         spec.id
                     ))
+                });
+            }
+            Effect::SubmitSql { name, script } => {
+                let operator = self.ops.operator(&self.ops.sql_cluster()?)?;
+                self.ops.report(format!("submit {name}"), async move {
+                    let mut program = SqlProgram { script, ..SqlProgram::default() };
+                    program.session_properties.insert("pipeline.name".into(), name.clone());
+                    let (job, spec) = operator.submit_sql(&name, program).await?;
+                    Ok(format!("started job {job} (SQL launch spec {}: R restarts it)", spec.id))
                 });
             }
             Effect::CloseLogs => {

@@ -7,7 +7,7 @@ use super::action::Action;
 use super::app::{App, Effect, Screen};
 use super::sqlworker::{SqlCommand, SqlEvent};
 use super::workbench::catalog::Node;
-use super::workbench::popup::{Completion, HistorySearch, PathPrompt};
+use super::workbench::popup::{Asking, Completion, HistorySearch, LinePrompt};
 use super::workbench::results::{Results, RunState};
 use super::workbench::{Connection, Part, Run};
 use crate::gateway::{GatewayError, JsonLayout};
@@ -35,8 +35,8 @@ impl App {
         if self.workbench.history.is_some() {
             return self.history_key(key);
         }
-        if self.workbench.export.is_some() {
-            return self.export_key(key);
+        if self.workbench.prompt.is_some() {
+            return self.prompt_key(key);
         }
         if self.workbench.catalog.editing_filter {
             return self.catalog_filter_key(key);
@@ -73,6 +73,7 @@ impl App {
                 false => self.say("nothing is running (ctrl-q quits)".into()),
             },
             (_, Action::Complete) => self.start_completion(),
+            (_, Action::SubmitScript) => self.ask_to_submit_script(),
             (_, Action::SqlHistory) => {
                 bench.history = Some(HistorySearch::default());
                 self.effects.push(Effect::SearchHistory(String::new()));
@@ -130,10 +131,8 @@ impl App {
                 return true;
             }
             Action::ExportResult => {
-                self.workbench.export = Some(PathPrompt {
-                    label: "export to (.csv or .json):",
-                    text: "result.csv".into(),
-                });
+                self.workbench.prompt =
+                    Some(LinePrompt { asking: Asking::ExportPath, text: "result.csv".into() });
                 return true;
             }
             Action::JumpToJob => {
@@ -335,11 +334,11 @@ impl App {
         }
     }
 
-    fn export_key(&mut self, key: KeyEvent) {
+    fn prompt_key(&mut self, key: KeyEvent) {
         let bench = &mut self.workbench;
-        let prompt = bench.export.as_mut().expect("checked");
+        let prompt = bench.prompt.as_mut().expect("checked");
         match key.code {
-            KeyCode::Esc => bench.export = None,
+            KeyCode::Esc => bench.prompt = None,
             KeyCode::Backspace => {
                 prompt.text.pop();
             }
@@ -347,25 +346,48 @@ impl App {
                 prompt.text.push(c)
             }
             KeyCode::Enter => {
-                let path = prompt.text.trim().to_string();
-                bench.export = None;
-                let Some(results) = &bench.results else { return };
-                let mut out = Vec::new();
-                let written = if path.ends_with(".json") {
-                    results.shown().write_json(&mut out, JsonLayout::Array)
-                } else {
-                    results.shown().write_csv(&mut out)
-                };
-                match written {
-                    Ok(()) => self.effects.push(Effect::SaveFile {
-                        path,
-                        contents: String::from_utf8_lossy(&out).into_owned(),
-                    }),
-                    Err(e) => self.say_error(format!("export failed: {e}")),
+                let (asking, answer) = (prompt.asking, prompt.text.trim().to_string());
+                bench.prompt = None;
+                match asking {
+                    Asking::ExportPath => self.export(answer),
+                    Asking::JobName => {
+                        let script = self.workbench.tab().text();
+                        self.say(format!("submitting {answer}…"));
+                        self.effects.push(Effect::SubmitSql { name: answer, script });
+                    }
                 }
             }
             _ => {}
         }
+    }
+
+    /// Writes the shown result as JSON (a `.json` path) or CSV to `path`.
+    fn export(&mut self, path: String) {
+        let Some(results) = &self.workbench.results else { return };
+        let mut out = Vec::new();
+        let written = if path.ends_with(".json") {
+            results.shown().write_json(&mut out, JsonLayout::Array)
+        } else {
+            results.shown().write_csv(&mut out)
+        };
+        match written {
+            Ok(()) => self.effects.push(Effect::SaveFile {
+                path,
+                contents: String::from_utf8_lossy(&out).into_owned(),
+            }),
+            Err(e) => self.say_error(format!("export failed: {e}")),
+        }
+    }
+
+    /// Asks for a name, then submits the tab's script as a SQL launch spec (SET and DDL,
+    /// then one INSERT or statement set), so the job can be restarted from a savepoint.
+    fn ask_to_submit_script(&mut self) {
+        if let Err(problem) = crate::ops::check_script(&self.workbench.tab().text()) {
+            self.say_error(problem);
+            return;
+        }
+        let text = self.workbench.tab().title.replace(' ', "-");
+        self.workbench.prompt = Some(LinePrompt { asking: Asking::JobName, text });
     }
 
     /// Shows the job list with `jid` selected (refreshing first if it is not there yet).

@@ -18,7 +18,7 @@ use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 use catalog::CatalogTree;
 use editor::EditorTab;
-use popup::{Completion, HistorySearch, PathPrompt};
+use popup::{Completion, HistorySearch, LinePrompt};
 use results::Results;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,8 @@ pub struct Workbench {
     pub catalog: CatalogTree,
     pub completion: Option<Completion>,
     pub history: Option<HistorySearch>,
-    pub export: Option<PathPrompt>,
+    /// A one-line question in the footer (an export's path, a job's name).
+    pub prompt: Option<LinePrompt>,
     pub connection: Connection,
     pub run: Option<Run>,
     /// Job ids the workbench started (now or in earlier sessions), marked in the job list.
@@ -94,7 +95,7 @@ impl Workbench {
             catalog: CatalogTree::default(),
             completion: None,
             history: None,
-            export: None,
+            prompt: None,
             connection: Connection::NotConfigured,
             run: None,
             started_jobs: Default::default(),

@@ -1,5 +1,5 @@
 //! The workbench's pop-ups: completion at the cursor, the history search (Ctrl-R) and the
-//! one-line prompt for an export path.
+//! one-line questions (an export's path, a submitted job's name).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -133,20 +133,33 @@ impl HistorySearch {
     }
 }
 
-/// A one-line question (the export file's path).
+/// What a one-line question is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asking {
+    /// Where to export the result (`.json`, else CSV).
+    ExportPath,
+    /// The name of the job the tab's script is submitted as.
+    JobName,
+}
+
+/// A one-line question in the footer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathPrompt {
-    pub label: &'static str,
+pub struct LinePrompt {
+    pub asking: Asking,
     pub text: String,
 }
 
-impl PathPrompt {
+impl LinePrompt {
     pub fn render(&self, theme: &Theme, area: Rect, buf: &mut Buffer) {
+        let (label, done) = match self.asking {
+            Asking::ExportPath => ("export to (.csv or .json):", "save"),
+            Asking::JobName => ("submit the tab as a restartable SQL job named:", "submit"),
+        };
         Line::from(vec![
-            Span::styled(format!(" {} ", self.label), theme.style(Role::Key)),
+            Span::styled(format!(" {label} "), theme.style(Role::Key)),
             Span::styled(self.text.clone(), theme.style(Role::Text)),
             Span::styled("▏", theme.style(Role::Focus)),
-            Span::styled("  enter save · esc cancel", theme.style(Role::Muted)),
+            Span::styled(format!("  enter {done} · esc cancel"), theme.style(Role::Muted)),
         ])
         .render(area, buf);
     }
