@@ -35,7 +35,6 @@ pub struct StatementRun {
     idle: Option<Duration>,
     columns: Vec<Column>,
     result_kind: Option<ResultKind>,
-    is_query_result: Option<bool>,
     job_id: Option<String>,
     on_success: Option<OnSuccess>,
 }
@@ -61,7 +60,6 @@ impl StatementRun {
             idle: None,
             columns: Vec::new(),
             result_kind: None,
-            is_query_result: None,
             job_id: None,
             on_success,
         }
@@ -118,10 +116,6 @@ impl StatementRun {
         self.client.cancel_operation(&self.session, &self.operation).await
     }
 
-    pub async fn status(&self) -> Result<OperationStatus, GatewayError> {
-        self.client.operation_status(&self.session, &self.operation).await
-    }
-
     /// Frees the statement's results on the gateway.
     pub async fn close(self) -> Result<OperationStatus, GatewayError> {
         self.client.close_operation(&self.session, &self.operation).await
@@ -136,21 +130,9 @@ impl StatementRun {
         self.result_kind
     }
 
-    pub fn is_query_result(&self) -> Option<bool> {
-        self.is_query_result
-    }
-
     /// The job running the statement: the pages' `jobID`, or for INSERT the `job id` value.
     pub fn job_id(&self) -> Option<&str> {
         self.job_id.as_deref()
-    }
-
-    pub fn session(&self) -> &SessionHandle {
-        &self.session
-    }
-
-    pub fn operation(&self) -> &OperationHandle {
-        &self.operation
     }
 
     fn learn(&mut self, page: &ResultPage) {
@@ -158,7 +140,6 @@ impl StatementRun {
             self.columns = page.columns.clone();
         }
         self.result_kind = page.result_kind.or(self.result_kind);
-        self.is_query_result = page.is_query_result.or(self.is_query_result);
         if let Some(id) = &page.job_id {
             self.job_id = Some(id.clone());
         }

@@ -146,11 +146,6 @@ impl SqlSession {
         self.retrying(|client, session| async move { client.heartbeat(&session).await }).await
     }
 
-    /// The session's effective configuration.
-    pub async fn config(&mut self) -> Result<WithNotice<BTreeMap<String, String>>, GatewayError> {
-        self.retrying(|client, session| async move { client.session_config(&session).await }).await
-    }
-
     /// Completion candidates at byte `position` of `statement` (API V2 and later).
     pub async fn complete(
         &mut self,

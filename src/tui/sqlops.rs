@@ -239,7 +239,7 @@ impl App {
             return;
         }
         let texts = statements.iter().map(|s| s.text.clone()).collect();
-        bench.run = Some(Run { tab: bench.active, statements, current: 0 });
+        bench.run = Some(Run { tab: bench.active, statements });
         bench.tab_mut().error_at = None;
         self.effects.push(Effect::Sql(SqlCommand::Run(texts)));
     }
@@ -445,11 +445,8 @@ impl App {
                 self.say_error(why);
             }
             SqlEvent::Notice(text) => self.say(text),
-            SqlEvent::Started { index, statement } => {
+            SqlEvent::Started { statement, .. } => {
                 bench.results = Some(Results::new(statement, now, bench.row_cap));
-                if let Some(run) = &mut bench.run {
-                    run.current = index;
-                }
             }
             SqlEvent::Columns(columns) => {
                 if let Some(results) = &mut bench.results {

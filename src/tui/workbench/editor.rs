@@ -111,20 +111,6 @@ impl EditorTab {
         self.keep_cursor_in_view(height, width);
     }
 
-    /// The word before the cursor (what completion completes) and its length in characters.
-    pub fn word_before_cursor(&self) -> String {
-        let (row, col) = self.cursor();
-        let line = &self.text.lines()[row];
-        let before: String = line.chars().take(col).collect();
-        let start = before
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '.')
-            .last()
-            .map_or(before.len(), |(i, _)| i);
-        before[start..].to_string()
-    }
-
     /// The cursor's place within the editor's area (row, column), gutter included.
     pub fn screen_cursor(&self) -> (usize, usize) {
         let (row, col) = self.cursor();

@@ -48,7 +48,6 @@ pub enum Connection {
 pub struct Run {
     pub tab: usize,
     pub statements: Vec<Statement>,
-    pub current: usize,
 }
 
 pub struct Workbench {
