@@ -401,7 +401,7 @@ impl Worker {
             let finished = match session.run_to_end(&query, ResultView::Table, 100_000).await {
                 Ok(finished) => self.noticed(finished),
                 // Not every version lists views or functions by database; tables still show.
-                Err(e) if child != NodeKind::Table && !nodes.is_empty() => {
+                Err(e) if matches!(child, NodeKind::View | NodeKind::Function) => {
                     tracing::debug!("{query}: {e}");
                     continue;
                 }
