@@ -263,11 +263,8 @@ impl fmt::Display for SqlType {
     }
 }
 
-/// A field name as SQL needs it: bare when it is a plain identifier, else in backticks.
 fn write_identifier(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain { f.write_str(name) } else { write!(f, "`{}`", name.replace('`', "``")) }
+    f.write_str(&crate::sql::quote_identifier(name))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! What a statement does, from its leading keywords: sets its session up, starts a job, or
-//! asks something. Launch scripts and the workbench's "keep as a spec" rely on it.
+//! asks something. Launch scripts and the workbench's "keep as a spec" rely on it. Also how a
+//! name is written into SQL.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatementKind {
@@ -49,9 +50,28 @@ fn leading_words(statement: &str, n: usize) -> Vec<String> {
     words
 }
 
+/// A name as SQL needs it: bare when it is a plain identifier and no keyword, else in
+/// backticks.
+pub fn quote_identifier(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !super::grammar::grammar().words("keywords").any(|k| k.eq_ignore_ascii_case(name));
+    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::StatementKind::{self, *};
+    use super::quote_identifier;
+
+    #[test]
+    fn names_are_quoted_only_when_they_need_it() {
+        assert_eq!(quote_identifier("orders_2"), "orders_2");
+        assert_eq!(quote_identifier("big orders"), "`big orders`");
+        assert_eq!(quote_identifier("a`b"), "`a``b`");
+        assert_eq!(quote_identifier("2nd"), "`2nd`");
+        assert_eq!(quote_identifier("table"), "`table`", "a keyword");
+    }
 
     #[test]
     fn statements_are_classified_by_their_leading_keywords() {

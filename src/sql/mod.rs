@@ -9,5 +9,5 @@ pub mod split;
 
 pub use complete::{Candidate, CandidateKind, local_candidates, word_at};
 pub use highlight::{HighlightCache, SqlHighlighter, Token, TokenClass};
-pub use kind::StatementKind;
+pub use kind::{StatementKind, quote_identifier};
 pub use split::{Position, Statement, split, statement_at};

@@ -13,7 +13,7 @@ use crate::fleet::now_ms;
 use crate::gateway::{
     Change, Column, GatewayClient, GatewayError, ResultView, SqlSession, StatementRun, WithNotice,
 };
-use crate::sql::StatementKind;
+use crate::sql::{StatementKind, quote_identifier};
 use crate::store::SharedStore;
 use crate::store::sql::{Outcome, StatementEnd};
 
@@ -376,9 +376,7 @@ impl Worker {
 
     /// The children of a catalog node, by SHOW and DESCRIBE statements.
     async fn list(&mut self, path: &[String], kind: Option<NodeKind>) -> Result<Vec<Node>, String> {
-        let quoted: Vec<String> =
-            path.iter().map(|p| format!("`{}`", p.replace('`', "``"))).collect();
-        let qualified = quoted.join(".");
+        let qualified = path.iter().map(|p| quote_identifier(p)).collect::<Vec<_>>().join(".");
         let queries: Vec<(String, NodeKind)> = match kind {
             None => vec![("SHOW CATALOGS".into(), NodeKind::Catalog)],
             Some(NodeKind::Catalog) => {

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
+use crate::sql::quote_identifier;
 use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 
@@ -72,16 +73,10 @@ impl Node {
     /// The name to insert into SQL: qualified and backquoted where needed; a column by itself.
     pub fn sql_name(&self) -> String {
         match self.kind {
-            NodeKind::Column | NodeKind::Function => quote(self.name()),
-            _ => self.path.iter().map(|p| quote(p)).collect::<Vec<_>>().join("."),
+            NodeKind::Column | NodeKind::Function => quote_identifier(self.name()),
+            _ => self.path.iter().map(|p| quote_identifier(p)).collect::<Vec<_>>().join("."),
         }
     }
-}
-
-fn quote(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
 }
 
 /// The tree, kept flat in display order (children right after their parent).
