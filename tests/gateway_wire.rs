@@ -297,7 +297,7 @@ fn every_type_decodes_displays_and_exports() {
             "ARRAY<DOUBLE>",
             "MAP<STRING, INT>",
             "MULTISET<STRING>",
-            "ROW<a INT, b STRING 'label'>",
+            "ROW<`a` INT, `b` STRING 'label'>",
             "RAW('java.util.UUID', '...')",
             "NULL",
         ]
@@ -450,7 +450,7 @@ fn every_type_root_of_the_specification_parses() {
         ("ARRAY", json!({"elementType": int}), "ARRAY<INT>"),
         ("MULTISET", json!({"elementType": int}), "MULTISET<INT>"),
         ("MAP", json!({"keyType": int, "valueType": int}), "MAP<INT, INT>"),
-        ("ROW", json!({"fields": [{"name": "f0", "fieldType": int}]}), "ROW<f0 INT>"),
+        ("ROW", json!({"fields": [{"name": "f0", "fieldType": int}]}), "ROW<`f0` INT>"),
         ("DISTINCT_TYPE", json!({}), "DISTINCT_TYPE"),
         ("STRUCTURED_TYPE", json!({}), "STRUCTURED_TYPE"),
         ("NULL", json!({}), "NULL"),

@@ -325,7 +325,7 @@ mod tests {
                 {"name":"b","fieldType":{"type":"VARCHAR","nullable":true,"length":2147483647}},
                 {"name":"order id","fieldType":{"type":"BIGINT","nullable":false},"description":"it's"}]}"#,
         );
-        assert_eq!(row.to_string(), "ROW<a INT, b STRING, `order id` BIGINT NOT NULL 'it''s'>");
+        assert_eq!(row.to_string(), "ROW<`a` INT, `b` STRING, `order id` BIGINT NOT NULL 'it''s'>");
         let map = parse(
             r#"{"type":"MAP","nullable":false,"keyType":{"type":"VARCHAR","nullable":true,"length":2147483647},
                 "valueType":{"type":"ARRAY","nullable":true,"elementType":{"type":"DOUBLE","nullable":false}}}"#,

@@ -50,13 +50,10 @@ fn leading_words(statement: &str, n: usize) -> Vec<String> {
     words
 }
 
-/// A name as SQL needs it: bare when it is a plain identifier and no keyword, else in
-/// backticks.
+/// A name written into SQL: always in backticks, as Flink writes names itself, so keywords
+/// (Flink reserves many more than the highlighter knows) and odd characters are safe.
 pub fn quote_identifier(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !super::grammar::grammar().words("keywords").any(|k| k.eq_ignore_ascii_case(name));
-    if plain { name.to_string() } else { format!("`{}`", name.replace('`', "``")) }
+    format!("`{}`", name.replace('`', "``"))
 }
 
 #[cfg(test)]
@@ -65,12 +62,9 @@ mod tests {
     use super::quote_identifier;
 
     #[test]
-    fn names_are_quoted_only_when_they_need_it() {
-        assert_eq!(quote_identifier("orders_2"), "orders_2");
-        assert_eq!(quote_identifier("big orders"), "`big orders`");
+    fn names_are_quoted_with_their_backticks_doubled() {
+        assert_eq!(quote_identifier("user"), "`user`");
         assert_eq!(quote_identifier("a`b"), "`a``b`");
-        assert_eq!(quote_identifier("2nd"), "`2nd`");
-        assert_eq!(quote_identifier("table"), "`table`", "a keyword");
     }
 
     #[test]

@@ -282,7 +282,7 @@ mod tests {
         tree.filter = "big".into();
         assert_eq!(names(&tree), ["cat", "db", "big orders"]);
         let view = &tree.nodes[tree.visible()[2]];
-        assert_eq!(view.sql_name(), "cat.db.`big orders`");
+        assert_eq!(view.sql_name(), "`cat`.`db`.`big orders`");
         tree.set_children(&["cat".into()], Err("no such catalog".into()));
         assert_eq!(tree.nodes.len(), 2, "a failed reload drops the old children");
         assert_eq!(tree.nodes[0].children, Children::Failed("no such catalog".into()));
