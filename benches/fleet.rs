@@ -8,9 +8,11 @@ use chrono::FixedOffset;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flinkdeck::config::{ClusterConfig, parse_cluster_flag};
-use flinkdeck::fleet::{ClusterSnapshot, Fleet, PollReport};
+use flinkdeck::fleet::{AppliedPoll, ClusterSnapshot, Fleet, PollReport};
 use flinkdeck::flink::model::{ClusterOverview, JobState, JobsOverview};
-use flinkdeck::sim::{jobs_overview_body, synthetic_jobs, synthetic_overview};
+#[path = "../tests/common/sim.rs"]
+mod sim;
+
 use flinkdeck::store::{self, Store};
 use flinkdeck::tui::app::App;
 use flinkdeck::tui::keymap::Keymap;
@@ -19,6 +21,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use sim::{jobs_overview_body, synthetic_jobs, synthetic_overview};
 
 const CLUSTERS: usize = 20;
 const JOBS_PER_CLUSTER: usize = 250;
@@ -65,11 +68,13 @@ fn poll_cycle(fleet: &mut Fleet, store: &mut Store, bodies: &[(String, String)],
             }
         })
         .collect();
-    // As the store writer thread does when a cycle's reports queue up together.
-    store.record_polls(&reports).unwrap();
-    for report in reports {
-        fleet.apply(report);
-    }
+    // As the engine does: the fleet finds the changes, then the store writer thread writes a
+    // cycle's reports that queued up together in one transaction.
+    let applied: Vec<AppliedPoll> = reports
+        .into_iter()
+        .map(|report| AppliedPoll { changes: fleet.apply(report.clone()), report })
+        .collect();
+    store.record_polls(&applied).unwrap();
 }
 
 fn bench_poll_cycle(c: &mut Criterion) {

@@ -8,11 +8,14 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use flinkdeck::logs::{DEFAULT_LINE_CAP, parse_records};
-use flinkdeck::sim::synthetic_log;
+#[path = "../tests/common/sim.rs"]
+mod sim;
+
 use flinkdeck::tui::panes::logview::LogView;
 use flinkdeck::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use sim::synthetic_log;
 
 fn bench(c: &mut Criterion) {
     let log = synthetic_log(1_000_000, 0);

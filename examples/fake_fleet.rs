@@ -3,7 +3,10 @@
 //!
 //! cargo run --release --example fake_fleet -- [CLUSTERS] [JOBS_PER_CLUSTER]
 
-use flinkdeck::sim::{Behavior, SimCluster};
+#[path = "../tests/common/sim.rs"]
+mod sim;
+
+use sim::{Behavior, SimCluster};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {

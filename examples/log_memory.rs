@@ -3,8 +3,11 @@
 //! `cargo run --release --example log_memory`
 
 use flinkdeck::logs::{DEFAULT_LINE_CAP, parse_records};
-use flinkdeck::sim::synthetic_log;
+#[path = "../tests/common/sim.rs"]
+mod sim;
+
 use flinkdeck::tui::panes::logview::LogView;
+use sim::synthetic_log;
 
 fn rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -1,18 +1,20 @@
 //! The `flinkdeck` binary: parses the command line, resolves config and paths, and hands
 //! over to the console, a CLI report or the sandbox.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use flinkdeck::cli::{Cli, Command, SandboxAction, table};
-use flinkdeck::config::{Config, GatewayConfig};
-use flinkdeck::fleet::{Fleet, now_ms};
+use flinkdeck::config::{ClusterConfig, Config, GatewayConfig};
+use flinkdeck::engine::{Engine, EngineOptions};
+use flinkdeck::fleet::now_ms;
 use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
-use flinkdeck::store::{self, Store};
-use flinkdeck::{monitor, tui};
+use flinkdeck::store::Store;
+#[cfg(feature = "console")]
+use flinkdeck::tui;
 
 fn main() -> Result<()> {
     // Errors here are for operators, not developers: no source locations or env hints.
@@ -46,43 +48,81 @@ fn init_logging(paths: &Paths) {
         .try_init();
 }
 
-fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
-    let mut config = match &cli.config {
-        Some(file) => Config::load(file)?,
-        None => Config::load_or_init(&paths.config_file())?,
-    };
-    config.override_clusters(&cli.clusters)?;
-    if let Some(url) = &cli.gateway {
-        // A gateway named on the command line serves whichever clusters are in use.
-        config.gateway = Some(GatewayConfig { url: url.clone(), cluster: None });
+/// How the config is read: the file (or `--config`), then the command line's overrides, then
+/// clusters a front-end adds (the sandbox's). The console reads it again on `:reload`.
+#[derive(Clone)]
+struct ConfigSource {
+    file: Option<PathBuf>,
+    default_file: PathBuf,
+    clusters: Vec<String>,
+    gateway: Option<String>,
+    read_only: bool,
+    /// Clusters and gateway the sandbox contributes (`demo`), placed before the file's.
+    sandbox: Option<(Vec<ClusterConfig>, Option<GatewayConfig>)>,
+}
+
+impl ConfigSource {
+    fn new(cli: &Cli, paths: &Paths) -> Self {
+        Self {
+            file: cli.config.clone(),
+            default_file: paths.config_file(),
+            clusters: cli.clusters.clone(),
+            gateway: cli.gateway.clone(),
+            read_only: cli.read_only,
+            sandbox: None,
+        }
     }
-    config.ensure_default_cluster();
-    if cli.read_only {
-        config.clusters.iter_mut().for_each(|c| c.read_only = true);
+
+    fn load(&self) -> Result<Config> {
+        let mut config = match &self.file {
+            Some(file) => Config::load(file)?,
+            None => Config::load_or_init(&self.default_file)?,
+        };
+        config.override_clusters(&self.clusters)?;
+        if let Some(url) = &self.gateway {
+            // A gateway named on the command line serves whichever clusters are in use.
+            config.gateway = Some(GatewayConfig { url: url.clone(), cluster: None });
+        }
+        if let Some((clusters, gateway)) = &self.sandbox {
+            // The sandbox clusters, plus any given with --cluster.
+            let extra = if self.clusters.is_empty() { Vec::new() } else { config.clusters };
+            config.clusters = clusters.iter().cloned().chain(extra).collect();
+            if self.gateway.is_none() {
+                config.gateway = gateway.clone();
+            }
+        }
+        config.ensure_default_cluster();
+        if self.read_only {
+            config.clusters.iter_mut().for_each(|c| c.read_only = true);
+        }
+        Ok(config)
     }
-    Ok(config)
+}
+
+/// An engine for a one-shot command: no pollers, it polls when asked.
+fn one_shot(source: &ConfigSource, paths: &Paths) -> Result<Engine> {
+    let options = EngineOptions { database: paths.database_file(), watch: false };
+    Ok(Engine::start(source.load()?, options).0)
 }
 
 async fn run(cli: Cli, paths: Paths) -> Result<()> {
+    let source = ConfigSource::new(&cli, &paths);
     match &cli.command {
+        #[cfg(feature = "console")]
+        None => open_console(source, &paths).await,
+        #[cfg(not(feature = "console"))]
         None => {
-            let config = load_config(&cli, &paths)?;
-            open_console(config, &paths, cli.read_only).await
+            Err(eyre!("this flinkdeck was built without the console; run a command (see --help)"))
         }
+        #[cfg(feature = "console")]
         Some(Command::Demo { flink_version }) => {
             let state = sandbox_up(&paths, flink_version).await?;
-            // The sandbox clusters, plus any given with --cluster.
-            let mut config = load_config(&cli, &paths)?;
-            let extra = if cli.clusters.is_empty() { Vec::new() } else { config.clusters };
-            config.clusters = state.cluster_configs().into_iter().chain(extra).collect();
-            if cli.gateway.is_none() {
-                config.gateway = state.gateway_config();
-            }
-            open_console(config, &paths, cli.read_only).await
+            let sandbox = Some((state.cluster_configs(), state.gateway_config()));
+            open_console(ConfigSource { sandbox, ..source }, &paths).await
         }
         Some(Command::Jobs { json }) => {
-            let fleet = poll_fleet(&load_config(&cli, &paths)?, &paths).await;
-            let records = fleet.job_records(now_ms());
+            let update = one_shot(&source, &paths)?.poll_once().await;
+            let records = update.fleet.job_records(now_ms());
             if *json {
                 println!("{}", serde_json::to_string_pretty(&records)?);
             } else {
@@ -91,8 +131,8 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             Ok(())
         }
         Some(Command::Clusters { json }) => {
-            let fleet = poll_fleet(&load_config(&cli, &paths)?, &paths).await;
-            let records: Vec<_> = fleet.clusters.iter().map(|c| c.record()).collect();
+            let update = one_shot(&source, &paths)?.poll_once().await;
+            let records: Vec<_> = update.fleet.clusters.iter().map(|c| c.record()).collect();
             if *json {
                 println!("{}", serde_json::to_string_pretty(&records)?);
             } else {
@@ -135,25 +175,21 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             | Command::Adopt { .. }
             | Command::Resume { .. }
             | Command::History { .. }),
-        ) => {
-            let config = load_config(&cli, &paths)?;
-            flinkdeck::cli::ops::run(command, &config, &paths.database_file()).await
-        }
+        ) => flinkdeck::cli::ops::run(command, &one_shot(&source, &paths)?).await,
         Some(Command::Logs { job, follow, jm, tm, grep }) => {
-            let config = load_config(&cli, &paths)?;
-            flinkdeck::cli::logs::run(&config, job, *follow, *jm, tm.as_deref(), grep.as_deref())
+            let engine = one_shot(&source, &paths)?;
+            flinkdeck::cli::logs::run(&engine, job, *follow, *jm, tm.as_deref(), grep.as_deref())
                 .await
         }
         Some(Command::Sql { execute, file, format, max_rows }) => {
-            let config = load_config(&cli, &paths)?;
+            let engine = one_shot(&source, &paths)?;
             let script = match (execute, file) {
                 (Some(text), _) => text.clone(),
                 (None, Some(path)) => std::fs::read_to_string(path)
                     .wrap_err_with(|| format!("reading {}", path.display()))?,
                 (None, None) => unreachable!("clap requires one"),
             };
-            let database = paths.database_file();
-            flinkdeck::cli::sql::run(&config, &database, &script, *format, *max_rows).await
+            flinkdeck::cli::sql::run(&engine, &script, *format, *max_rows).await
         }
         Some(Command::Paths) => {
             println!(
@@ -208,45 +244,16 @@ fn print_sandbox(state: &SandboxState, up: bool) {
     println!("open it with: flinkdeck {}", args.join(" "));
 }
 
-/// Polls every cluster once and records the result in the cache.
-async fn poll_fleet(config: &Config, paths: &Paths) -> Fleet {
-    let mut fleet = Fleet::new(&config.clusters);
-    let reports = monitor::poll_all_once(config).await;
-    match Store::open(&paths.database_file()) {
-        Ok(mut store) => {
-            for report in &reports {
-                if let Err(e) = store.record_poll(report) {
-                    tracing::warn!("cache write failed: {e}");
-                }
-            }
-        }
-        Err(e) => tracing::warn!("cache unavailable: {e}"),
-    }
-    for report in reports {
-        fleet.apply(report);
-    }
-    fleet
-}
-
-async fn open_console(config: Config, paths: &Paths, read_only: bool) -> Result<()> {
-    let database = paths.database_file();
-    let cached = open_cache(&database, &config)?;
+#[cfg(feature = "console")]
+async fn open_console(source: ConfigSource, paths: &Paths) -> Result<()> {
+    let config = source.load()?;
+    let options = EngineOptions { database: paths.database_file(), watch: true };
     tui::run(tui::Console {
         config,
+        options,
+        read_only: source.read_only,
         config_dir: paths.config_dir.clone(),
-        database,
-        cached,
-        read_only,
+        reload: std::sync::Arc::new(move || source.load().map_err(|e| format!("{e:#}"))),
     })
     .await
-}
-
-fn open_cache(database: &Path, config: &Config) -> Result<Fleet> {
-    match Store::open(database) {
-        Ok(store) => Ok(store::cached_fleet(&store, &config.clusters)?),
-        Err(e) => {
-            tracing::warn!("starting without the cache: {e}");
-            Ok(Fleet::new(&config.clusters))
-        }
-    }
 }

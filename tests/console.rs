@@ -131,7 +131,7 @@ fn selection_follows_the_job_across_refreshes() {
             jobs: fleet.clusters[0].jobs.iter().rev().map(|j| j.summary.clone()).collect(),
         }),
     };
-    app.on_report(report);
+    common::poll(&mut app, report);
     assert_eq!(app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid, chosen);
 }
 

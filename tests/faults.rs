@@ -1,14 +1,17 @@
 //! Clusters that are down, slow, answer 500 or garbage: each is reported as such, and none
-//! blocks, slows or crashes the others. Simulated on loopback (flinkdeck::sim).
+//! blocks, slows or crashes the others. Simulated on loopback (tests/common/sim.rs).
 
 use std::time::Duration;
 
 use flinkdeck::config::{Config, PollSettings, parse_cluster_flag};
+use flinkdeck::engine::{Engine, EngineEvent, EngineOptions};
 use flinkdeck::fleet::{Fleet, Health};
 use flinkdeck::flink::{FlinkClient, FlinkError};
-use flinkdeck::monitor::Monitor;
 use flinkdeck::poller::poll_once;
-use flinkdeck::sim::{Behavior, SimCluster};
+#[path = "common/sim.rs"]
+mod sim;
+
+use sim::{Behavior, SimCluster};
 
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -64,15 +67,16 @@ async fn a_bad_cluster_never_holds_up_the_good_ones() {
     ];
     let poll = PollSettings { interval_ms: 200, timeout_ms: 1000, max_backoff_ms: 10_000 };
     let config = Config { poll, clusters, ..Config::default() };
+    let dir = tempfile::tempdir().unwrap();
+    let options = EngineOptions { database: dir.path().join("db.sqlite3"), watch: true };
+    let (_engine, mut events) = Engine::start(config.clone(), options);
     let mut fleet = Fleet::new(&config.clusters);
-    let (_monitor, mut reports) = Monitor::start(&config, None);
     let mut healthy_reports = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
-    while let Ok(Some(report)) = tokio::time::timeout_at(deadline, reports.recv()).await {
-        if report.cluster == "healthy" && report.outcome.is_ok() {
-            healthy_reports += 1;
-        }
-        fleet.apply(report);
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, events.recv()).await {
+        let EngineEvent::Fleet(update) = event else { continue };
+        healthy_reports += update.polled.iter().filter(|c| *c == "healthy").count();
+        fleet = update.fleet;
     }
     // At 200 ms a healthy cluster answers about 20 times in 4 s, whatever the others do.
     assert!(healthy_reports >= 8, "only {healthy_reports} healthy reports");

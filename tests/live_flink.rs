@@ -9,12 +9,12 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use flinkdeck::config::{Config, PollSettings, parse_cluster_flag};
+use flinkdeck::engine::{Engine, EngineEvent, EngineOptions};
 use flinkdeck::fleet::{Fleet, Health};
 use flinkdeck::flink::model::JobState;
-use flinkdeck::monitor::Monitor;
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::{self, SampleJob, SandboxOptions, SandboxState};
-use flinkdeck::store::{self, Store, StoreWriter};
+use flinkdeck::store::{self, Store};
 
 const FATAL_JOB: &str = "fails-for-good";
 
@@ -146,19 +146,20 @@ async fn pollers_feed_the_fleet_and_the_cache_records_the_timeline() {
         clusters: cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect(),
         ..Config::default()
     };
-    let writer = StoreWriter::spawn(db.clone());
-    let (monitor, mut reports) = Monitor::start(&config, Some(writer.clone()));
+    let options = EngineOptions { database: db.clone(), watch: true };
+    let (engine, mut events) = Engine::start(config.clone(), options);
     let mut fleet = Fleet::new(&config.clusters);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while fleet.clusters.iter().any(|c| c.health == Health::Stale) {
-        let report =
-            tokio::time::timeout_at(deadline, reports.recv()).await.expect("reports").unwrap();
-        fleet.apply(report);
+        let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("events");
+        if let Some(EngineEvent::Fleet(update)) = event {
+            fleet = update.fleet;
+        }
     }
-    drop(monitor);
     assert_eq!(fleet.job_count(), 4);
     assert_eq!(fleet.clusters[2].health, Health::Down);
-    writer.flush();
+    engine.writer().unwrap().flush();
+    drop(engine);
 
     let store = Store::open(&db).unwrap();
     let cached = store::cached_fleet(&store, &config.clusters).unwrap();
@@ -195,10 +196,9 @@ async fn the_console_draws_the_live_fleet() {
         clusters: cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect(),
         ..Config::default()
     };
-    let mut fleet = Fleet::new(&config.clusters);
-    for report in flinkdeck::monitor::poll_all_once(&config).await {
-        fleet.apply(report);
-    }
+    let dirs = tempfile::tempdir().unwrap();
+    let options = EngineOptions { database: dirs.path().join("db.sqlite3"), watch: false };
+    let fleet = Engine::start(config, options).0.poll_once().await.fleet;
     let themes = vec![flinkdeck::tui::theme::Theme::dark(false)];
     let keymap = flinkdeck::tui::keymap::Keymap::defaults();
     let offset = chrono::FixedOffset::east_opt(0).unwrap();

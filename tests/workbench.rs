@@ -5,11 +5,11 @@ mod common;
 
 use common::{NOW_MS, sample_app, screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flinkdeck::gateway::worker::{SqlCommand, SqlEvent};
 use flinkdeck::gateway::{GatewayError, ResultPage};
 use flinkdeck::sql::Position;
 use flinkdeck::store::sql::{Outcome, StatementRecord};
 use flinkdeck::tui::app::{App, Effect, Screen};
-use flinkdeck::tui::sqlworker::{SqlCommand, SqlEvent};
 use flinkdeck::tui::workbench::{Connection, Workbench};
 
 fn type_text(app: &mut App, text: &str) {
@@ -282,7 +282,7 @@ fn without_a_gateway_the_workbench_says_how_to_configure_one() {
 /// console shows it instead of waiting.
 #[tokio::test]
 async fn a_down_or_garbled_gateway_is_reported_not_waited_for() {
-    use flinkdeck::sim::{Behavior, SimCluster};
+    use common::sim::{Behavior, SimCluster};
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let garbage = SimCluster::start(Behavior::Garbage, 0, 0).await.unwrap();
     let failing = SimCluster::start(Behavior::InternalError, 0, 0).await.unwrap();
@@ -294,8 +294,10 @@ async fn a_down_or_garbled_gateway_is_reported_not_waited_for() {
         let store =
             flinkdeck::store::SharedStore::new(flinkdeck::store::Store::open_in_memory().unwrap());
         let (events, mut inbox) = tokio::sync::mpsc::unbounded_channel();
-        let gateway = flinkdeck::config::GatewayConfig { url: url.clone(), cluster: None };
-        let worker = flinkdeck::tui::sqlworker::spawn(gateway, store, events);
+        let auth = flinkdeck::config::Auth::default();
+        let timeout = std::time::Duration::from_secs(5);
+        let gateway = flinkdeck::gateway::GatewayClient::new(&url, &auth, timeout).unwrap();
+        let worker = flinkdeck::gateway::worker::spawn(gateway, store, events);
         worker.send(SqlCommand::Run(vec!["SELECT 1".into()])).unwrap();
         let event =
             tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.unwrap();

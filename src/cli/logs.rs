@@ -5,13 +5,10 @@ use std::io::Write;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use regex::Regex;
 
-use crate::config::Config;
-use crate::fleet::Fleet;
-use crate::flink::FlinkClient;
+use crate::engine::Engine;
 use crate::logs::follow::{self, FollowEvent};
 use crate::logs::jump::{self, Anchor};
 use crate::logs::{FlinkLogSource, LogRecord, LogSource, LogTarget};
-use crate::monitor;
 
 /// What decides which records are printed.
 struct Selection {
@@ -27,7 +24,7 @@ impl Selection {
 }
 
 pub async fn run(
-    config: &Config,
+    engine: &Engine,
     job: &str,
     follow: bool,
     jm: bool,
@@ -36,15 +33,9 @@ pub async fn run(
 ) -> Result<()> {
     let grep =
         grep.map(Regex::new).transpose().wrap_err("--grep is not a valid regular expression")?;
-    let mut fleet = Fleet::new(&config.clusters);
-    for report in monitor::poll_all_once(config).await {
-        fleet.apply(report);
-    }
-    let (cluster, found) = fleet.resolve_job(job).map_err(|e| eyre!(e))?;
-    let (jid, state) = (found.summary.jid.clone(), found.summary.state.clone());
-    let cluster_config =
-        config.clusters.iter().find(|c| c.name == cluster).expect("a configured cluster");
-    let client = FlinkClient::new(cluster_config, config.poll.timeout())?;
+    let (cluster, found) = engine.resolve_job(job).await.map_err(|e| eyre!(e))?;
+    let (jid, state) = (found.summary.jid, found.summary.state);
+    let client = engine.client(&cluster).map_err(|e| eyre!(e))?;
     let plan = match (jm, tm) {
         (true, _) => None,
         (_, Some(id)) => Some(jump::JumpPlan {

@@ -36,6 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the local sandbox (two Flink clusters with sample jobs) and open the console on it.
+    #[cfg(feature = "console")]
     Demo {
         /// The Flink version of the sandbox (2.3.0, or 1.20.3 for a 1.x cluster).
         #[arg(long, default_value = crate::sandbox::DEFAULT_FLINK_VERSION)]

@@ -7,26 +7,18 @@ use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use serde_json::json;
 
 use super::Command;
-use crate::config::{ClusterConfig, Config};
-use crate::fleet::Fleet;
-use crate::flink::FlinkClient;
-use crate::monitor;
+use crate::engine::Engine;
 use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Operation, Program, SqlProgram};
-use crate::store::SharedStore;
-use crate::store::Store;
 
 /// Runs one operation command.
-pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<()> {
-    let journal = || -> Result<SharedStore> {
-        Ok(SharedStore::new(Store::open(database).wrap_err("opening the operations journal")?))
-    };
+pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
     match command {
         Command::Submit { jar, sql, entry_class, parallelism, name, args } => {
-            let [cluster] = config.clusters.as_slice() else {
+            let [cluster] = engine.config().clusters.as_slice() else {
                 bail!("submit needs exactly one cluster: pick it with --cluster NAME");
             };
-            let operator = operator(cluster, config, journal()?)?;
+            let operator = engine.operator(&cluster.name).map_err(|e| eyre!(e))?;
             let file = jar.as_ref().or(sql.as_ref()).expect("clap requires one");
             let name = name.clone().unwrap_or_else(|| file_stem(file));
             let (job_id, spec) = match sql {
@@ -59,18 +51,18 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
         }
         Command::Copy { job, name, parallelism, args } => {
-            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let (operator, jid) = job_operator(job, engine).await?;
             let args = (!args.is_empty()).then(|| args.clone());
             let (job_id, spec) = operator.copy(&jid, name.as_deref(), args, *parallelism).await?;
             println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
         }
         Command::Savepoint { job, json } => {
-            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let (operator, jid) = job_operator(job, engine).await?;
             let path = operator.savepoint(&jid).await?;
             print(*json, json!({ "job_id": jid, "savepoint": path }), &format!("savepoint {path}"));
         }
         Command::Stop { job, drain, json } => {
-            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let (operator, jid) = job_operator(job, engine).await?;
             let path = operator.stop(&jid, *drain).await?;
             print(
                 *json,
@@ -79,12 +71,12 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             );
         }
         Command::Cancel { job, json } => {
-            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let (operator, jid) = job_operator(job, engine).await?;
             operator.cancel(&jid).await?;
             print(*json, json!({ "job_id": jid, "canceled": true }), &format!("canceled {jid}"));
         }
         Command::Restart { job, from_checkpoint, json } => {
-            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let (operator, jid) = job_operator(job, engine).await?;
             let outcome = operator.restart(&jid, *from_checkpoint).await?;
             let text = format!(
                 "{} restarted as {} from {}",
@@ -93,7 +85,7 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             print(*json, serde_json::to_value(&outcome)?, &text);
         }
         Command::Adopt { job, jar_id, jar, entry_class, parallelism, args } => {
-            let (operator, jid) = job_operator(job, config, journal()?).await?;
+            let (operator, jid) = job_operator(job, engine).await?;
             let program = JarProgram {
                 jar_id: jar_id.clone(),
                 jar_path: jar.as_ref().map(std::fs::canonicalize).transpose()?,
@@ -106,12 +98,11 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             let spec = operator.adopt(&jid, &name, Program::Jar(program)).await?;
             println!("{}", serde_json::to_string_pretty(&spec)?);
         }
-        Command::Resume { list, abandon, json } => {
-            resume(config, journal()?, *list, *abandon, *json).await?
-        }
+        Command::Resume { list, abandon, json } => resume(engine, *list, *abandon, *json).await?,
         Command::History { job, json, limit } => {
-            let store = Store::open(database)?;
-            let operations = store.history(job.as_deref(), *limit)?;
+            let (job, limit) = (job.clone(), *limit);
+            let journal = engine.journal().map_err(|e| eyre!(e))?;
+            let operations = journal.with(move |s| s.history(job.as_deref(), limit)).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&operations)?);
             } else {
@@ -135,33 +126,14 @@ fn file_stem(path: &Path) -> String {
     path.file_stem().and_then(|s| s.to_str()).unwrap_or("job").to_string()
 }
 
-fn operator(cluster: &ClusterConfig, config: &Config, journal: SharedStore) -> Result<Operator> {
-    let client = FlinkClient::new(cluster, config.poll.timeout())?;
-    Ok(Operator::new(client, cluster.clone(), journal).with_gateway(config)?)
+/// Finds JOB on the configured clusters and the operator of its cluster.
+async fn job_operator(query: &str, engine: &Engine) -> Result<(Operator, String)> {
+    let (cluster, job) = engine.resolve_job(query).await.map_err(|e| eyre!(e))?;
+    Ok((engine.operator(&cluster).map_err(|e| eyre!(e))?, job.summary.jid))
 }
 
-/// Finds JOB on the configured clusters and an operator for its cluster.
-async fn job_operator(
-    query: &str,
-    config: &Config,
-    journal: SharedStore,
-) -> Result<(Operator, String)> {
-    let mut fleet = Fleet::new(&config.clusters);
-    for report in monitor::poll_all_once(config).await {
-        fleet.apply(report);
-    }
-    let (cluster, job) = fleet.resolve_job(query).map_err(|e| eyre!(e))?;
-    let cluster = config.clusters.iter().find(|c| c.name == cluster).expect("a configured cluster");
-    Ok((operator(cluster, config, journal)?, job.summary.jid.clone()))
-}
-
-async fn resume(
-    config: &Config,
-    journal: SharedStore,
-    list: bool,
-    abandon: Option<i64>,
-    as_json: bool,
-) -> Result<()> {
+async fn resume(engine: &Engine, list: bool, abandon: Option<i64>, as_json: bool) -> Result<()> {
+    let journal = engine.journal().map_err(|e| eyre!(e))?;
     let open = journal.with(|s| s.resumable_restarts()).await?;
     if list {
         if as_json {
@@ -174,10 +146,10 @@ async fn resume(
         return Ok(());
     }
     let for_op = |op: &Operation| -> Result<Operator> {
-        let cluster = config.clusters.iter().find(|c| c.name == op.cluster).ok_or_else(|| {
-            eyre!("operation {} is on cluster {}, which is not configured", op.id, op.cluster)
-        })?;
-        operator(cluster, config, journal.clone())
+        if engine.config().clusters.iter().all(|c| c.name != op.cluster) {
+            bail!("operation {} is on cluster {}, which is not configured", op.id, op.cluster);
+        }
+        engine.operator(&op.cluster).map_err(|e| eyre!(e))
     };
     if let Some(id) = abandon {
         let op = open
@@ -213,13 +185,13 @@ async fn resume(
 }
 
 fn history_table(operations: &[Operation]) -> String {
-    let offset = crate::tui::format::local_offset();
+    let offset = crate::format::local_offset();
     let rows: Vec<Vec<String>> = operations
         .iter()
         .map(|o| {
             vec![
                 o.id.to_string(),
-                crate::tui::format::timestamp(o.started_ms, offset),
+                crate::format::timestamp(o.started_ms, offset),
                 o.os_user.clone(),
                 o.cluster.clone(),
                 o.kind.as_str().into(),

@@ -3,31 +3,20 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
-use std::time::Duration;
 
 use color_eyre::eyre::{Result, bail, eyre};
 
 use super::SqlFormat;
-use crate::config::{Auth, Config};
+use crate::engine::Engine;
 use crate::fleet::now_ms;
-use crate::gateway::{GatewayClient, ResultKind, ResultSet, ResultView, SqlSession};
+use crate::gateway::{ResultKind, ResultSet, ResultView, SqlSession};
 use crate::sql::{StatementKind, split};
-use crate::store::Store;
 use crate::store::sql::{Outcome, StatementEnd};
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-pub async fn run(
-    config: &Config,
-    database: &Path,
-    script: &str,
-    format: SqlFormat,
-    max_rows: usize,
-) -> Result<()> {
-    let gateway = config.gateway.as_ref().ok_or_else(|| {
-        eyre!("no SQL gateway configured: pass --gateway URL or set [gateway] url")
-    })?;
+pub async fn run(engine: &Engine, script: &str, format: SqlFormat, max_rows: usize) -> Result<()> {
+    let (Some(gateway), Some(client)) = (&engine.config().gateway, engine.gateway()) else {
+        bail!("no SQL gateway configured: pass --gateway URL or set [gateway] url");
+    };
     let statements: Vec<String> = split(script)
         .iter()
         .flat_map(|s| s.submissions().iter().map(|p| p.text.clone()).collect::<Vec<_>>())
@@ -36,8 +25,8 @@ pub async fn run(
         bail!("no statement to run");
     }
     // The history is a convenience: a CLI run without a writable cache still runs.
-    let history = Store::open(database).ok();
-    let mut client = GatewayClient::new(&gateway.url, &Auth::default(), REQUEST_TIMEOUT)?;
+    let history = engine.journal().ok();
+    let mut client = client.clone();
     client.negotiate().await.map_err(|e| eyre!("{}: {e}", gateway.url))?;
     let mut session =
         SqlSession::open(client, BTreeMap::new(), Some("flinkdeck sql".into())).await?;
@@ -47,7 +36,7 @@ pub async fn run(
     for (index, statement) in statements.iter().enumerate() {
         let started = now_ms();
         let id = history.as_ref().and_then(|h| {
-            h.start_statement(&gateway.url, Some(&session_id), statement, started).ok()
+            h.now(|s| s.start_statement(&gateway.url, Some(&session_id), statement, started)).ok()
         });
         let result = session.run_to_end(statement, ResultView::Table, max_rows).await;
         let end = |outcome, error, job_id, rows| StatementEnd {
@@ -62,8 +51,8 @@ pub async fn run(
                 let run = finished.value;
                 if let (Some(h), Some(id)) = (&history, id) {
                     let rows = Some(run.result.row_count() as i64);
-                    let _ =
-                        h.finish_statement(id, &end(Outcome::Ok, None, run.job_id.clone(), rows));
+                    let end = end(Outcome::Ok, None, run.job_id.clone(), rows);
+                    let _ = h.now(|s| s.finish_statement(id, &end));
                 }
                 if let Some(reopened) = finished.reopened {
                     eprintln!(
@@ -88,10 +77,8 @@ pub async fn run(
             }
             Err(error) => {
                 if let (Some(h), Some(id)) = (&history, id) {
-                    let _ = h.finish_statement(
-                        id,
-                        &end(Outcome::Error, Some(error.to_string()), None, None),
-                    );
+                    let end = end(Outcome::Error, Some(error.to_string()), None, None);
+                    let _ = h.now(|s| s.finish_statement(id, &end));
                 }
                 outcome = Err(eyre!("statement {} failed: {error}", index + 1));
                 break;

@@ -1,7 +1,7 @@
 //! Aligned plain-text tables for the human output of `jobs` and `clusters`.
 
 use crate::fleet::{ClusterRecord, JobRecord};
-use crate::tui::format;
+use crate::format;
 
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -1,8 +1,10 @@
 //! The Flink SQL Gateway client (UI-free): the REST API (`client`), result pages and their
 //! typed values (`page`, `sql_type`, `value`), sessions that survive expiry and statements
 //! read page by page (`session`, `run`), and the result model the SQL workbench grid and the
-//! CLI share (`result`, `table`, `export`).
+//! CLI share (`result`, `table`, `export`), and the worker that owns a session for the console
+//! (`worker`, with the `catalog` nodes it lists).
 
+pub mod catalog;
 pub mod client;
 pub mod error;
 pub mod export;
@@ -13,6 +15,7 @@ pub mod session;
 pub mod sql_type;
 mod table;
 pub mod value;
+pub mod worker;
 
 pub use client::{
     ApiVersion, GatewayClient, GatewayInfo, OperationHandle, OperationStatus, SessionHandle,

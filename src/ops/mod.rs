@@ -8,10 +8,10 @@ mod sql;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Auth, ClusterConfig, Config};
+use crate::config::ClusterConfig;
 use crate::flink::model::JobState;
 use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
-use crate::gateway::{GatewayClient, GatewayError};
+use crate::gateway::GatewayClient;
 use crate::store::{SharedStore, StoreError};
 use model::{JarProgram, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram};
 pub use restart::RestartOutcome;
@@ -31,9 +31,6 @@ pub enum OpError {
     Invalid(String),
 }
 
-/// A statement (a DDL, an INSERT's planning) may keep the gateway busy for a while.
-const GATEWAY_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// How long operations wait on Flink.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -50,7 +47,8 @@ impl Default for Timeouts {
 /// Told of every journalled step of an operation.
 pub type ProgressFn = Arc<dyn Fn(&Operation) + Send + Sync>;
 
-/// Acts on the jobs of one cluster.
+/// Acts on the jobs of one cluster. Cheap to clone (its clients are shared).
+#[derive(Clone)]
 pub struct Operator {
     pub client: FlinkClient,
     pub cluster: ClusterConfig,
@@ -72,15 +70,6 @@ impl Operator {
             progress: None,
             gateway: None,
         }
-    }
-
-    /// Attaches the SQL Gateway that `config` names for this cluster, if there is one.
-    pub fn with_gateway(mut self, config: &Config) -> Result<Self, GatewayError> {
-        if let Some(gateway) = config.gateway_for(&self.cluster.name) {
-            let timeout = config.poll.timeout().max(GATEWAY_TIMEOUT);
-            self.gateway = Some(GatewayClient::new(&gateway.url, &Auth::default(), timeout)?);
-        }
-        Ok(self)
     }
 
     fn ensure_writable(&self) -> Result<(), OpError> {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::fleet::{Fleet, Health, Job, PollReport};
+use crate::fleet::{AppliedPoll, Fleet, FleetChange, Health, Job};
 use crate::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
 
 pub use shared::SharedStore;
@@ -106,17 +106,18 @@ impl Store {
         Ok(Self { conn })
     }
 
-    /// Writes one poll: the cluster row, the jobs that changed, their transitions, and drops
-    /// jobs the cluster no longer lists. A failed poll only records the error.
-    pub fn record_poll(&mut self, report: &PollReport) -> Result<(), StoreError> {
-        self.record_polls(std::slice::from_ref(report))
+    /// Writes one poll: the cluster row, the jobs that changed, the state changes the fleet
+    /// found in it (the timeline), and drops jobs the cluster no longer lists. A failed poll
+    /// only records the error.
+    pub fn record_poll(&mut self, poll: &AppliedPoll) -> Result<(), StoreError> {
+        self.record_polls(std::slice::from_ref(poll))
     }
 
     /// Writes several polls in one transaction (the writer thread batches what queued up).
-    pub fn record_polls(&mut self, reports: &[PollReport]) -> Result<(), StoreError> {
+    pub fn record_polls(&mut self, polls: &[AppliedPoll]) -> Result<(), StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for report in reports {
-            write_poll(&tx, report)?;
+        for poll in polls {
+            write_poll(&tx, poll)?;
         }
         tx.commit()?;
         Ok(())
@@ -124,7 +125,8 @@ impl Store {
 }
 
 /// One poll's rows, inside the caller's transaction.
-fn write_poll(tx: &rusqlite::Transaction<'_>, report: &PollReport) -> Result<(), StoreError> {
+fn write_poll(tx: &rusqlite::Transaction<'_>, poll: &AppliedPoll) -> Result<(), StoreError> {
+    let report = &poll.report;
     {
         match &report.outcome {
             Err(error) => {
@@ -168,6 +170,8 @@ fn write_poll(tx: &rusqlite::Transaction<'_>, report: &PollReport) -> Result<(),
                     "INSERT INTO job_transitions (cluster, jid, from_state, to_state, at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
+                // The state each written job had in the file, for its timeline entry.
+                let mut written: HashMap<&str, Option<String>> = HashMap::new();
                 for job in &snapshot.jobs {
                     let previous = known.remove(&job.jid);
                     let state = job.state.as_str();
@@ -194,14 +198,25 @@ fn write_poll(tx: &rusqlite::Transaction<'_>, report: &PollReport) -> Result<(),
                         tasks,
                         report.at_ms
                     ])?;
-                    let from = previous.map(|(s, _)| s);
-                    if from.as_deref() != Some(state) {
-                        let at = if job.last_modification > 0 {
-                            job.last_modification
-                        } else {
-                            report.at_ms
-                        };
-                        transition.execute(params![report.cluster, job.jid, from, state, at])?;
+                    written.insert(&job.jid, previous.map(|(s, _)| s));
+                }
+                // The timeline takes the fleet's changes; a change another process already
+                // wrote (the file holds that state) is not recorded twice.
+                for change in &poll.changes {
+                    let (jid, to, at_ms) = match change {
+                        FleetChange::JobAppeared { jid, state, at_ms, .. } => (jid, state, at_ms),
+                        FleetChange::JobState { jid, to, at_ms, .. } => (jid, to, at_ms),
+                        _ => continue,
+                    };
+                    let Some(from) = written.get(jid.as_str()) else { continue };
+                    if from.as_deref() != Some(to.as_str()) {
+                        transition.execute(params![
+                            report.cluster,
+                            jid,
+                            from,
+                            to.as_str(),
+                            at_ms
+                        ])?;
                     }
                 }
                 let mut delete =
@@ -256,9 +271,12 @@ impl Store {
                 };
                 Ok((summary, r.get::<_, i64>(8)?))
             })?;
-            cluster.jobs = jobs
-                .map(|row| row.map(|(summary, fetched)| Job::new(&cluster.name, summary, fetched)))
-                .collect::<Result<_, _>>()?;
+            cluster.jobs = std::sync::Arc::new(
+                jobs.map(|row| {
+                    row.map(|(summary, fetched)| Job::new(&cluster.name, summary, fetched))
+                })
+                .collect::<Result<_, _>>()?,
+            );
         }
         fleet.revision += 1;
         Ok(())

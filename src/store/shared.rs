@@ -24,8 +24,8 @@ impl SharedStore {
             .map_err(|e| StoreError::Corrupt(format!("store task: {e}")))?
     }
 
-    /// Runs `f` on the calling thread: for a small write that must be done before the
-    /// process exits (the editor's tabs at quit).
+    /// Runs `f` on the calling thread: for a CLI command, or before a front-end's loop starts.
+    /// Never from the console's event loop (it would wait on a locked database).
     pub fn now<R>(&self, f: impl FnOnce(&Store) -> Result<R, StoreError>) -> Result<R, StoreError> {
         f(&self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }

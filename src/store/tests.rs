@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::parse_cluster_flag;
-use crate::fleet::ClusterSnapshot;
+use crate::fleet::{ClusterSnapshot, PollReport};
 use crate::flink::FlinkError;
 
 fn job(jid: &str, state: JobState, modified: i64) -> JobSummary {
@@ -16,6 +16,16 @@ fn job(jid: &str, state: JobState, modified: i64) -> JobSummary {
     }
 }
 
+/// A process's own view of the fleet, through which its polls reach the store.
+fn observer() -> Fleet {
+    Fleet::new(&[parse_cluster_flag("a=http://a").unwrap()])
+}
+
+fn seen(fleet: &mut Fleet, report: PollReport) -> AppliedPoll {
+    let changes = fleet.apply(report.clone());
+    AppliedPoll { report, changes }
+}
+
 fn ok(cluster: &str, at_ms: i64, jobs: Vec<JobSummary>) -> PollReport {
     let overview =
         ClusterOverview { flink_version: "2.3.0".into(), taskmanagers: 1, ..Default::default() };
@@ -25,7 +35,10 @@ fn ok(cluster: &str, at_ms: i64, jobs: Vec<JobSummary>) -> PollReport {
 #[test]
 fn polls_round_trip_through_the_cache_as_stale() {
     let mut store = Store::open_in_memory().unwrap();
-    store.record_poll(&ok("a", 1000, vec![job("1", JobState::Running, 10)])).unwrap();
+    let mut fleet = observer();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 1000, vec![job("1", JobState::Running, 10)])))
+        .unwrap();
     let configs =
         [parse_cluster_flag("a=http://a").unwrap(), parse_cluster_flag("b=http://b").unwrap()];
     let fleet = cached_fleet(&store, &configs).unwrap();
@@ -41,10 +54,19 @@ fn polls_round_trip_through_the_cache_as_stale() {
 #[test]
 fn transitions_are_recorded_once_per_change() {
     let mut store = Store::open_in_memory().unwrap();
-    store.record_poll(&ok("a", 1000, vec![job("1", JobState::Running, 10)])).unwrap();
-    store.record_poll(&ok("a", 2000, vec![job("1", JobState::Running, 10)])).unwrap();
-    store.record_poll(&ok("a", 3000, vec![job("1", JobState::Restarting, 2900)])).unwrap();
-    store.record_poll(&ok("a", 4000, vec![job("1", JobState::Running, 3900)])).unwrap();
+    let mut fleet = observer();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 1000, vec![job("1", JobState::Running, 10)])))
+        .unwrap();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 2000, vec![job("1", JobState::Running, 10)])))
+        .unwrap();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 3000, vec![job("1", JobState::Restarting, 2900)])))
+        .unwrap();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 4000, vec![job("1", JobState::Running, 3900)])))
+        .unwrap();
     let timeline = store.transitions("a", "1").unwrap();
     let states: Vec<_> =
         timeline.iter().map(|t| (t.from_state.clone(), t.to_state.as_str(), t.at_ms)).collect();
@@ -61,14 +83,16 @@ fn transitions_are_recorded_once_per_change() {
 #[test]
 fn vanished_jobs_leave_the_cache_but_keep_their_timeline() {
     let mut store = Store::open_in_memory().unwrap();
+    let mut fleet = observer();
     store
-        .record_poll(&ok(
-            "a",
-            1000,
-            vec![job("1", JobState::Running, 10), job("2", JobState::Running, 10)],
+        .record_poll(&seen(
+            &mut fleet,
+            ok("a", 1000, vec![job("1", JobState::Running, 10), job("2", JobState::Running, 10)]),
         ))
         .unwrap();
-    store.record_poll(&ok("a", 2000, vec![job("2", JobState::Running, 10)])).unwrap();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 2000, vec![job("2", JobState::Running, 10)])))
+        .unwrap();
     let fleet = cached_fleet(&store, &[parse_cluster_flag("a=http://a").unwrap()]).unwrap();
     assert_eq!(fleet.clusters[0].jobs.len(), 1);
     assert_eq!(store.transitions("a", "1").unwrap().len(), 1);
@@ -77,13 +101,16 @@ fn vanished_jobs_leave_the_cache_but_keep_their_timeline() {
 #[test]
 fn a_failed_poll_keeps_jobs_and_records_the_error() {
     let mut store = Store::open_in_memory().unwrap();
-    store.record_poll(&ok("a", 1000, vec![job("1", JobState::Running, 10)])).unwrap();
+    let mut fleet = observer();
+    store
+        .record_poll(&seen(&mut fleet, ok("a", 1000, vec![job("1", JobState::Running, 10)])))
+        .unwrap();
     let failed = PollReport {
         cluster: "a".into(),
         at_ms: 2000,
         outcome: Err(FlinkError::Timeout(Duration::from_secs(5))),
     };
-    store.record_poll(&failed).unwrap();
+    store.record_poll(&seen(&mut fleet, failed)).unwrap();
     let fleet = cached_fleet(&store, &[parse_cluster_flag("a=http://a").unwrap()]).unwrap();
     let a = &fleet.clusters[0];
     assert_eq!(a.jobs.len(), 1);
@@ -100,6 +127,7 @@ fn two_processes_share_one_file() {
             let path = path.clone();
             std::thread::spawn(move || {
                 let mut store = Store::open(&path).unwrap();
+                let mut fleet = observer();
                 for round in 0..50i64 {
                     let state =
                         if round % 2 == 0 { JobState::Running } else { JobState::Restarting };
@@ -107,7 +135,7 @@ fn two_processes_share_one_file() {
                         job("shared", state, round),
                         job(&format!("own-{writer}"), JobState::Running, 1),
                     ];
-                    store.record_poll(&ok("a", round, jobs)).unwrap();
+                    store.record_poll(&seen(&mut fleet, ok("a", round, jobs))).unwrap();
                 }
             })
         })
@@ -151,8 +179,9 @@ async fn shared_reads_see_what_the_writer_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.sqlite3");
     let writer = StoreWriter::spawn(path.clone());
-    writer.record_poll(ok("a", 1000, vec![job("1", JobState::Running, 10)]));
-    writer.record_poll(ok("a", 2000, vec![job("1", JobState::Failed, 20)]));
+    let mut fleet = observer();
+    writer.record_poll(seen(&mut fleet, ok("a", 1000, vec![job("1", JobState::Running, 10)])));
+    writer.record_poll(seen(&mut fleet, ok("a", 2000, vec![job("1", JobState::Failed, 20)])));
     writer.flush();
     let shared = SharedStore::new(Store::open(&path).unwrap());
     let timeline = shared.with(|s| s.transitions("a", "1")).await.unwrap();

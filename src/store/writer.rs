@@ -1,15 +1,19 @@
-//! The cache writer: one thread with its own connection that records polls, fed by a
-//! channel so no poller or the UI loop ever waits on SQLite. Reads go through
-//! [`super::SharedStore`].
+//! The store writer: one thread with its own connection that records polls (and the console's
+//! small writes, such as its editor tabs), fed by a channel so no poller, the engine or the UI
+//! loop ever waits on SQLite. Reads go through [`super::SharedStore`].
 
 use std::path::PathBuf;
 use std::sync::mpsc;
 
-use super::Store;
-use crate::fleet::PollReport;
+use super::{Store, StoreError};
+use crate::fleet::AppliedPoll;
+
+/// A write to run on the writer's connection, in the order it was sent.
+pub type StoreWrite = Box<dyn FnOnce(&Store) -> Result<(), StoreError> + Send>;
 
 enum Command {
-    RecordPoll(Box<PollReport>),
+    RecordPoll(Box<AppliedPoll>),
+    Write(&'static str, StoreWrite),
     Flush(mpsc::Sender<()>),
 }
 
@@ -39,9 +43,11 @@ impl StoreWriter {
                 let mut batch = Vec::new();
                 while let Ok(first) = rx.recv() {
                     let mut flushes = Vec::new();
+                    let mut writes = Vec::new();
                     for command in std::iter::once(first).chain(rx.try_iter()) {
                         match command {
-                            Command::RecordPoll(report) => batch.push(*report),
+                            Command::RecordPoll(poll) => batch.push(*poll),
+                            Command::Write(what, write) => writes.push((what, write)),
                             Command::Flush(done) => flushes.push(done),
                         }
                     }
@@ -51,6 +57,11 @@ impl StoreWriter {
                         tracing::warn!(reports = batch.len(), "cache write failed: {e}");
                     }
                     batch.clear();
+                    for (what, write) in writes {
+                        if let Err(e) = write(&store) {
+                            tracing::warn!("saving {what} failed: {e}");
+                        }
+                    }
                     for done in flushes {
                         let _ = done.send(());
                     }
@@ -60,8 +71,13 @@ impl StoreWriter {
         Self { tx }
     }
 
-    pub fn record_poll(&self, report: PollReport) {
-        let _ = self.tx.send(Command::RecordPoll(Box::new(report)));
+    pub fn record_poll(&self, poll: AppliedPoll) {
+        let _ = self.tx.send(Command::RecordPoll(Box::new(poll)));
+    }
+
+    /// Queues a small write (`what` names it in the log if it fails); never blocks.
+    pub fn write(&self, what: &'static str, write: StoreWrite) {
+        let _ = self.tx.send(Command::Write(what, write));
     }
 
     /// Blocks until everything sent before has been written.

@@ -11,6 +11,7 @@ pub enum Action {
     FocusNext,
     FocusPrev,
     Refresh,
+    ReloadConfig,
     NextTheme,
     Up,
     Down,
@@ -77,7 +78,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help and the palette list them.
-    pub const ALL: [Action; 68] = [
+    pub const ALL: [Action; 69] = [
         Action::Open,
         Action::OpenWorkbench,
         Action::ShowJobs,
@@ -132,6 +133,7 @@ impl Action {
         Action::SortNext,
         Action::SortReverse,
         Action::Refresh,
+        Action::ReloadConfig,
         Action::FocusNext,
         Action::FocusPrev,
         Action::Up,
@@ -157,6 +159,7 @@ impl Action {
             Action::FocusNext => "focus-next",
             Action::FocusPrev => "focus-prev",
             Action::Refresh => "refresh",
+            Action::ReloadConfig => "reload",
             Action::NextTheme => "next-theme",
             Action::Up => "up",
             Action::Down => "down",
@@ -231,6 +234,7 @@ impl Action {
             Action::FocusNext => "focus the next pane",
             Action::FocusPrev => "focus the previous pane",
             Action::Refresh => "poll every cluster now",
+            Action::ReloadConfig => "read config.toml again (clusters come and go)",
             Action::NextTheme => "switch to the next theme",
             Action::Up => "move up",
             Action::Down => "move down",

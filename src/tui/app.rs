@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 
 use super::action::Action;
-use super::jobops::JobAction;
+pub use super::effect::Effect;
 use super::keymap::{Context, Keymap};
 use super::layout::Areas;
 use super::panes::clusters::ClusterList;
@@ -20,85 +20,9 @@ use super::panes::jobs::JobList;
 use super::panes::palette::{Command, Palette};
 use super::theme::Theme;
 use super::workbench::{Part, Workbench};
-use crate::fleet::{Fleet, PollReport};
+use crate::engine::{ClusterSetChange, FleetUpdate};
+use crate::fleet::Fleet;
 use crate::insight::JobInsight;
-use crate::ops::model::JarProgram;
-
-/// Work the event loop does on the app's behalf.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    Refresh,
-    FetchInsight {
-        cluster: String,
-        jid: String,
-    },
-    Operate {
-        cluster: String,
-        jid: String,
-        action: JobAction,
-    },
-    Submit {
-        cluster: String,
-        name: String,
-        program: JarProgram,
-    },
-    Copy {
-        cluster: String,
-        jid: String,
-        name: String,
-        /// None for a SQL job, which has no arguments.
-        args: Option<Vec<String>>,
-        parallelism: Option<u32>,
-    },
-    Adopt {
-        cluster: String,
-        jid: String,
-        name: String,
-        program: JarProgram,
-    },
-    /// Load what a copy or adoption form is pre-filled with.
-    PrepareForm {
-        cluster: String,
-        jid: String,
-        adopt: bool,
-    },
-    OpenLogs {
-        cluster: String,
-        jid: String,
-        state: crate::flink::model::JobState,
-        /// The exception entry chosen in the detail; none means the job's own jump.
-        entry: Option<Box<crate::flink::model::ExceptionEntry>>,
-    },
-    CloseLogs,
-    SaveFile {
-        path: String,
-        contents: String,
-    },
-    CopyToClipboard(String),
-    /// Resume an interrupted restart (by operation id).
-    Resume(i64),
-    /// Mark an interrupted restart as not to be resumed.
-    Abandon(i64),
-    /// A request for the SQL gateway worker.
-    Sql(super::sqlworker::SqlCommand),
-    /// Look up the statement history (statements containing the text).
-    SearchHistory(String),
-    /// Submit a SQL script as a new managed job (a SQL launch spec) on the gateway's cluster.
-    SubmitSql {
-        name: String,
-        script: String,
-    },
-    /// Keep the script that started `job_id` as a SQL launch spec on `cluster` (unknown if
-    /// the job list does not show the job yet).
-    KeepSqlJob {
-        cluster: Option<String>,
-        job_id: String,
-        name: String,
-        script: String,
-    },
-    /// Remember the workbench's tabs for the next start.
-    SaveTabs(Vec<crate::store::sql::SavedTab>, usize),
-}
 
 /// What fills the screen: the fleet (job list, detail, logs) or the SQL workbench.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,21 +187,14 @@ impl App {
         }
     }
 
-    pub fn on_report(&mut self, report: PollReport) {
-        self.on_reports(vec![report]);
-    }
-
-    /// Folds in a batch of reports, then re-sorts and re-filters the job list once.
-    pub fn on_reports(&mut self, reports: Vec<PollReport>) {
-        let mut refetch = None;
-        for report in reports {
-            if let Some(detail) =
-                self.detail.as_ref().filter(|d| d.cluster == report.cluster && !d.loading)
-            {
-                refetch = Some((detail.cluster.clone(), detail.jid.clone()));
-            }
-            self.fleet.apply(report);
-        }
+    /// Takes the fleet after a batch of polls, then re-sorts and re-filters the job list once.
+    pub fn on_fleet(&mut self, update: FleetUpdate) {
+        let refetch = self
+            .detail
+            .as_ref()
+            .filter(|d| !d.loading && update.polled.contains(&d.cluster))
+            .map(|d| (d.cluster.clone(), d.jid.clone()));
+        self.fleet = update.fleet;
         self.jobs.sync(&self.fleet, self.now_ms);
         let page = self.job_page();
         self.jobs.scroll_into_view(page);
@@ -309,6 +226,23 @@ impl App {
             detail.error = Some(message.clone());
         }
         self.say_error(message);
+    }
+
+    /// A hangup signal asks for what `:reload` does.
+    pub fn on_config_reload_asked(&mut self) {
+        self.effects.push(Effect::ReloadConfig);
+        self.say("SIGHUP: reading the config again…".into());
+    }
+
+    /// The config was read again: the clusters that came, went or changed, or why the file
+    /// was refused (the running set stays).
+    pub fn on_config_reloaded(&mut self, outcome: Result<ClusterSetChange, String>) {
+        match outcome {
+            Ok(change) => self.say(format!("config reloaded: {}", change.describe())),
+            Err(why) => {
+                self.say_error(format!("config not reloaded, the running clusters stay: {why}"))
+            }
+        }
     }
 
     pub fn on_mouse(&mut self, event: MouseEvent) {
@@ -414,6 +348,10 @@ impl App {
             Action::Refresh => {
                 self.effects.push(Effect::Refresh);
                 self.say("polling every cluster…".into());
+            }
+            Action::ReloadConfig => {
+                self.effects.push(Effect::ReloadConfig);
+                self.say("reading the config again…".into());
             }
             Action::NextTheme => self.set_theme((self.theme_index + 1) % self.themes.len()),
             Action::Filter => {

@@ -1,98 +1,54 @@
-//! Carries out the console's effects: the I/O that `App` asks for, with results sent back
-//! as events (`JobInsight`, `OpUpdate`).
+//! Carries out the console's effects: the I/O that `App` asks for, through the engine, with
+//! results sent back as events (`JobInsight`, `OpUpdate`, `LogEvent`, `SqlEvent`, a reloaded
+//! config). Nothing here waits: every call to Flink, the gateway or SQLite runs in a task or on
+//! the store writer's thread.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::app::Effect;
+use super::effect::Effect;
 use super::jobops::{JobAction, OpUpdate};
 use super::logops::LogEvent;
 use super::panes::form::JobForm;
-use super::sqlworker::{SqlCommand, SqlEvent};
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::flink::{FlinkClient, FlinkError};
+use crate::gateway::worker::{SqlCommand, SqlEvent};
 use crate::insight::{self, JobInsight};
 use crate::logs::follow::{self, FollowEvent};
 use crate::logs::{FlinkLogSource, LogSource};
-use crate::monitor::Monitor;
 use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Program, SqlProgram};
-use crate::store::SharedStore;
 
+/// Reads the config again (file, then the command line's overrides); runs off the loop.
+pub type ConfigReload = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
+
+/// Where effects send their results, and what they keep running.
 pub struct Effects {
-    pub ops: OpsContext,
-    pub monitor: Monitor,
     pub insights: mpsc::Sender<JobInsight>,
+    pub updates: mpsc::UnboundedSender<OpUpdate>,
     pub logs: mpsc::UnboundedSender<LogEvent>,
     /// The task reading and following the open log, if any.
     pub log_task: Option<tokio::task::JoinHandle<()>>,
     /// The SQL gateway worker, when a gateway is configured.
     pub sql: Option<mpsc::UnboundedSender<SqlCommand>>,
     pub sql_events: mpsc::UnboundedSender<SqlEvent>,
+    pub reload: ConfigReload,
+    pub reloaded: mpsc::UnboundedSender<Result<Config, String>>,
 }
 
-/// What building an operator needs; cloned into background tasks.
-#[derive(Clone)]
-pub struct OpsContext {
-    pub config: Config,
-    pub clients: Vec<(String, Result<FlinkClient, FlinkError>)>,
-    pub store: Option<SharedStore>,
-    pub updates: mpsc::UnboundedSender<OpUpdate>,
-}
-
-impl OpsContext {
-    fn client(&self, cluster: &str) -> Result<FlinkClient, String> {
-        match self.clients.iter().find(|(n, _)| n == cluster) {
-            Some((_, Ok(client))) => Ok(client.clone()),
-            Some((_, Err(error))) => Err(error.to_string()),
-            None => Err(format!("no cluster named {cluster}")),
-        }
-    }
-
-    /// The cluster the SQL gateway submits to: the one `[gateway] cluster` names, else the only
-    /// configured one.
-    fn sql_cluster(&self) -> Result<String, String> {
-        let named = self.config.gateway.as_ref().and_then(|g| g.cluster.clone());
-        named
-            .or_else(|| match self.config.clusters.as_slice() {
-                [only] => Some(only.name.clone()),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                "which cluster does the gateway submit to? set [gateway] cluster = NAME".into()
-            })
-    }
-
-    fn operator(&self, cluster: &str) -> Result<Operator, String> {
-        let store = self
-            .store
-            .clone()
-            .ok_or("the journal (SQLite cache) is unavailable; no job action is possible")?;
-        let config =
-            self.config.clusters.iter().find(|c| c.name == cluster).ok_or("unknown cluster")?;
-        let mut operator = Operator::new(self.client(cluster)?, config.clone(), store)
-            .with_gateway(&self.config)
-            .map_err(|e| e.to_string())?;
-        let updates = self.updates.clone();
-        operator.progress = Some(Arc::new(move |op| {
-            let _ = updates.send(OpUpdate::Progress(op.clone()));
-        }));
-        Ok(operator)
-    }
-
-    /// Runs `work` in the background and reports its outcome under `label`.
-    fn report(
-        &self,
-        label: String,
-        work: impl std::future::Future<Output = Result<String, crate::ops::OpError>> + Send + 'static,
-    ) {
-        let updates = self.updates.clone();
-        tokio::spawn(async move {
-            let result = work.await.map_err(|e| e.to_string());
-            let _ = updates.send(OpUpdate::Done { label, result });
-        });
-    }
+/// Runs `work` in the background and reports its outcome under `label`.
+fn report(
+    updates: &mpsc::UnboundedSender<OpUpdate>,
+    label: String,
+    work: impl std::future::Future<Output = Result<String, crate::ops::OpError>> + Send + 'static,
+) {
+    let updates = updates.clone();
+    tokio::spawn(async move {
+        let result = work.await.map_err(|e| e.to_string());
+        let _ = updates.send(OpUpdate::Done { label, result });
+    });
 }
 
 /// What a copy form (the job's launch spec) or an adoption form (see
@@ -128,8 +84,8 @@ async fn prefill(
 
 impl Effects {
     /// Looks for restarts a previous run left unfinished.
-    pub fn check_interrupted(&self) {
-        let (Some(store), updates) = (self.ops.store.clone(), self.ops.updates.clone()) else {
+    pub fn check_interrupted(&self, engine: &Engine) {
+        let (Ok(store), updates) = (engine.journal().cloned(), self.updates.clone()) else {
             return;
         };
         tokio::spawn(async move {
@@ -142,20 +98,24 @@ impl Effects {
     }
 
     /// Runs one effect; `Err` is a message for the status line.
-    pub fn run(&mut self, effect: Effect) -> Result<(), String> {
+    pub fn run(&mut self, effect: Effect, engine: &Engine) -> Result<(), String> {
         match effect {
-            Effect::Refresh => self.monitor.refresh_all(),
+            Effect::Refresh => engine.refresh_all(),
+            Effect::ReloadConfig => {
+                let (reload, reloaded) = (self.reload.clone(), self.reloaded.clone());
+                tokio::task::spawn_blocking(move || drop(reloaded.send(reload())));
+            }
             Effect::FetchInsight { cluster, jid } => {
-                let client = self.ops.client(&cluster)?;
-                let (tx, store) = (self.insights.clone(), self.ops.store.clone());
+                let client = engine.client(&cluster)?;
+                let (tx, store) = (self.insights.clone(), engine.journal().ok().cloned());
                 tokio::spawn(async move {
                     let insight = insight::fetch(&client, cluster, jid, store.as_ref()).await;
                     let _ = tx.send(insight).await;
                 });
             }
             Effect::Operate { cluster, jid, action } => {
-                let operator = self.ops.operator(&cluster)?;
-                let updates = self.ops.updates.clone();
+                let operator = engine.operator(&cluster)?;
+                let updates = self.updates.clone();
                 tokio::spawn(async move {
                     let label = format!("{} {}", action.verb(), &jid[..jid.len().min(8)]);
                     let result = match action {
@@ -183,8 +143,8 @@ impl Effects {
                 });
             }
             Effect::Submit { cluster, name, program } => {
-                let operator = self.ops.operator(&cluster)?;
-                self.ops.report(format!("submit {name}"), async move {
+                let operator = engine.operator(&cluster)?;
+                report(&self.updates, format!("submit {name}"), async move {
                     operator
                         .submit(&name, program)
                         .await
@@ -192,22 +152,22 @@ impl Effects {
                 });
             }
             Effect::Copy { cluster, jid, name, args, parallelism } => {
-                let operator = self.ops.operator(&cluster)?;
-                self.ops.report(format!("copy as {name}"), async move {
+                let operator = engine.operator(&cluster)?;
+                report(&self.updates, format!("copy as {name}"), async move {
                     let (job, _) = operator.copy(&jid, Some(&name), args, parallelism).await?;
                     Ok(format!("started job {job}"))
                 });
             }
             Effect::Adopt { cluster, jid, name, program } => {
-                let operator = self.ops.operator(&cluster)?;
-                self.ops.report(format!("adopt {name}"), async move {
+                let operator = engine.operator(&cluster)?;
+                report(&self.updates, format!("adopt {name}"), async move {
                     let spec = operator.adopt(&jid, &name, Program::Jar(program)).await?;
                     Ok(format!("launch spec {} saved: R restarts it now", spec.id))
                 });
             }
             Effect::PrepareForm { cluster, jid, adopt } => {
-                let operator = self.ops.operator(&cluster)?;
-                let updates = self.ops.updates.clone();
+                let operator = engine.operator(&cluster)?;
+                let updates = self.updates.clone();
                 tokio::spawn(async move {
                     match prefill(&operator, &cluster, &jid, adopt).await {
                         Ok(form) => drop(updates.send(OpUpdate::Form(form))),
@@ -219,7 +179,7 @@ impl Effects {
                 });
             }
             Effect::OpenLogs { cluster, jid, state, entry } => {
-                let client = self.ops.client(&cluster)?;
+                let client = engine.client(&cluster)?;
                 if let Some(task) = self.log_task.take() {
                     task.abort();
                 }
@@ -237,7 +197,7 @@ impl Effects {
                 worker.send(command).map_err(|_| "the SQL gateway worker stopped".to_string())?;
             }
             Effect::SearchHistory(query) => {
-                let store = self.ops.store.clone().ok_or("the history (SQLite) is unavailable")?;
+                let store = engine.journal()?.clone();
                 let events = self.sql_events.clone();
                 tokio::spawn(async move {
                     if let Ok(found) = store.with(move |s| s.statement_history(&query, 500)).await {
@@ -246,13 +206,14 @@ impl Effects {
                 });
             }
             Effect::SaveTabs(tabs, active) => {
-                let store = self.ops.store.as_ref().ok_or("the SQLite cache is unavailable")?;
-                store.now(|s| s.save_tabs(&tabs, active)).map_err(|e| e.to_string())?;
+                // On the writer's thread, in order: a locked database never stalls the loop.
+                let writer = engine.writer().ok_or("the SQLite cache is unavailable")?;
+                writer.write("the editor tabs", Box::new(move |s| s.save_tabs(&tabs, active)));
             }
             Effect::KeepSqlJob { cluster, job_id, name, script } => {
-                let cluster = cluster.map_or_else(|| self.ops.sql_cluster(), Ok)?;
-                let operator = self.ops.operator(&cluster)?;
-                self.ops.report(format!("keep {name}"), async move {
+                let cluster = cluster.map_or_else(|| engine.sql_cluster(), Ok)?;
+                let operator = engine.operator(&cluster)?;
+                report(&self.updates, format!("keep {name}"), async move {
                     let program = Program::Sql(SqlProgram { script, ..SqlProgram::default() });
                     let spec = operator.adopt(&job_id, &name, program).await?;
                     Ok(format!(
@@ -262,8 +223,8 @@ impl Effects {
                 });
             }
             Effect::SubmitSql { name, script } => {
-                let operator = self.ops.operator(&self.ops.sql_cluster()?)?;
-                self.ops.report(format!("submit {name}"), async move {
+                let operator = engine.operator(&engine.sql_cluster()?)?;
+                report(&self.updates, format!("submit {name}"), async move {
                     let mut program = SqlProgram { script, ..SqlProgram::default() };
                     program.session_properties.insert("pipeline.name".into(), name.clone());
                     let (job, spec) = operator.submit_sql(&name, program).await?;
@@ -276,7 +237,7 @@ impl Effects {
                 }
             }
             Effect::SaveFile { path, contents } => {
-                let updates = self.ops.updates.clone();
+                let updates = self.updates.clone();
                 tokio::task::spawn_blocking(move || {
                     let result = std::fs::write(&path, contents.as_bytes())
                         .map(|_| format!("saved to {path}"))
@@ -295,8 +256,14 @@ impl Effects {
             }
             Effect::Resume(id) | Effect::Abandon(id) => {
                 let resume = matches!(effect, Effect::Resume(_));
-                let store = self.ops.store.clone().ok_or("the journal is unavailable")?;
-                let this = self.ops.clone();
+                let store = engine.journal()?.clone();
+                let updates = self.updates.clone();
+                let operators: Vec<(String, Result<Operator, String>)> = engine
+                    .config()
+                    .clusters
+                    .iter()
+                    .map(|c| (c.name.clone(), engine.operator(&c.name)))
+                    .collect();
                 tokio::spawn(async move {
                     let label =
                         format!("{} of operation {id}", if resume { "resume" } else { "abandon" });
@@ -306,7 +273,11 @@ impl Effects {
                             .await
                             .map_err(|e| e.to_string())?
                             .ok_or("gone")?;
-                        let operator = this.operator(&op.cluster)?;
+                        let operator = operators
+                            .into_iter()
+                            .find(|(name, _)| *name == op.cluster)
+                            .map(|(_, operator)| operator)
+                            .unwrap_or_else(|| Err(format!("no cluster named {}", op.cluster)))?;
                         if resume {
                             let o = operator.resume(op).await.map_err(|e| e.to_string())?;
                             Ok(format!("{} running again as {}", o.old_job_id, o.new_job_id))
@@ -316,7 +287,7 @@ impl Effects {
                         }
                     }
                     .await;
-                    let _ = this.updates.send(OpUpdate::Done { label, result });
+                    let _ = updates.send(OpUpdate::Done { label, result });
                 });
             }
         }

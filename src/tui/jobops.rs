@@ -184,7 +184,7 @@ impl App {
             ),
             format!(
                 "Started {} by {}.",
-                crate::tui::format::timestamp(op.started_ms, self.offset),
+                crate::format::timestamp(op.started_ms, self.offset),
                 op.os_user
             ),
         ];

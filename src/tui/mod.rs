@@ -1,11 +1,13 @@
-//! The interactive console: one event loop over terminal input, poll reports, fetched job
-//! details and a clock tick; it updates [`app::App`] and draws once per batch of events.
+//! The interactive console, a front-end over the [`crate::engine::Engine`]: one event loop over
+//! terminal input, engine events (the fleet after each batch of polls, operation progress),
+//! fetched job details, logs, SQL and a clock tick; it updates [`app::App`] and draws once per
+//! batch of events. The loop never waits on the network or on SQLite.
 
 pub mod action;
 pub mod app;
 pub mod draw;
+pub mod effect;
 pub mod effects;
-pub mod format;
 pub mod jobops;
 pub mod keymap;
 pub mod layout;
@@ -13,7 +15,6 @@ pub mod logops;
 pub mod panes;
 mod promptops;
 pub mod sqlops;
-pub mod sqlworker;
 pub mod theme;
 pub mod workbench;
 
@@ -22,20 +23,22 @@ use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
-use crate::fleet::{Fleet, now_ms};
+use crate::engine::{Engine, EngineEvent, EngineOptions, FleetUpdate};
+use crate::fleet::now_ms;
+use crate::gateway::worker::{self, SqlEvent};
 use crate::insight::JobInsight;
-use crate::monitor::Monitor;
-use crate::store::{SharedStore, Store, StoreWriter};
+use crate::store::SharedStore;
 use app::App;
-use effects::{Effects, OpsContext};
+use effects::{ConfigReload, Effects};
 use jobops::OpUpdate;
 use keymap::Keymap;
 use logops::LogEvent;
-use sqlworker::SqlEvent;
 use theme::Theme;
 use workbench::{Connection, Workbench};
 
@@ -47,11 +50,12 @@ const HIGHLIGHT_WARM_UP: &str = "CREATE TABLE t (a INT, ts TIMESTAMP(3), WATERMA
 /// Everything the console needs, prepared by the binary.
 pub struct Console {
     pub config: Config,
-    pub config_dir: PathBuf,
-    pub database: PathBuf,
-    /// The fleet as the cache knew it: shown at once, marked stale.
-    pub cached: Fleet,
+    pub options: EngineOptions,
+    /// `--read-only`: shown in the header; the clusters are read-only in `config` too.
     pub read_only: bool,
+    pub config_dir: PathBuf,
+    /// Reads the config again for `:reload` and SIGHUP.
+    pub reload: ConfigReload,
 }
 
 /// Loads the configured theme first, then every other known theme (for switching).
@@ -90,65 +94,109 @@ async fn open_workbench(config: &Config, store: Option<&SharedStore>) -> Workben
     bench
 }
 
-/// Runs the console until the user quits.
+/// Runs the console on the terminal until the user quits.
 pub async fn run(console: Console) -> Result<()> {
-    let keymap = Keymap::load(&console.config_dir).map_err(color_eyre::eyre::Report::msg)?;
-    // The SQL grammar compiles its patterns on first use (~30 ms): not on a keystroke.
-    std::thread::spawn(|| crate::sql::SqlHighlighter::new().highlight(HIGHLIGHT_WARM_UP));
-    let themes = load_themes(&console.config, &console.config_dir)?;
-    let mut app = App::new(console.cached, themes, keymap, now_ms(), format::local_offset());
-    app.read_only = console.read_only;
-
-    let writer = StoreWriter::spawn(console.database.clone());
-    let (monitor, mut reports) = Monitor::start(&console.config, Some(writer));
-    let (insight_tx, mut insights) = mpsc::channel::<JobInsight>(16);
-    let (update_tx, mut updates) = mpsc::unbounded_channel::<OpUpdate>();
-    let store = match Store::open(&console.database) {
-        Ok(store) => Some(SharedStore::new(store)),
-        Err(e) => {
-            tracing::warn!("journal unavailable: {e}");
-            None
-        }
-    };
-    let ops = OpsContext {
-        clients: crate::monitor::clients(&console.config),
-        config: console.config.clone(),
-        store,
-        updates: update_tx,
-    };
-    let (log_tx, mut log_events) = mpsc::unbounded_channel::<LogEvent>();
-    let (sql_tx, mut sql_events) = mpsc::unbounded_channel::<SqlEvent>();
-    app.restore_workbench(open_workbench(&console.config, ops.store.as_ref()).await);
-    let sql = match (&console.config.gateway, &ops.store) {
-        (Some(gateway), Some(store)) => {
-            Some(sqlworker::spawn(gateway.clone(), store.clone(), sql_tx.clone()))
-        }
-        _ => None,
-    };
-    let mut effects = Effects {
-        ops,
-        monitor,
-        insights: insight_tx,
-        logs: log_tx,
-        log_task: None,
-        sql,
-        sql_events: sql_tx,
-    };
-    effects.check_interrupted();
-
-    let mut terminal = ratatui::init();
     let mouse = console.config.ui.mouse;
+    let mut terminal = ratatui::init();
     if mouse {
         crossterm::execute!(std::io::stdout(), EnableMouseCapture)
             .wrap_err("enabling the mouse")?;
     }
-    let size = terminal.size()?;
+    let result = run_on(&mut terminal, EventStream::new(), console).await;
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    }
+    ratatui::restore();
+    result
+}
+
+/// Hangups ask for a config reload, as daemons do; where signals cannot be had, none come.
+fn hangups() -> impl Stream<Item = ()> {
+    let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    futures_util::stream::unfold(signal, |signal| async move {
+        let mut signal = signal?;
+        signal.recv().await?;
+        Some(((), Some(signal)))
+    })
+}
+
+/// Folds what else is queued into one fleet update: the newest picture, every change.
+fn coalesce(
+    mut update: FleetUpdate,
+    events: &mut mpsc::UnboundedReceiver<EngineEvent>,
+    app: &mut App,
+) -> FleetUpdate {
+    while let Ok(event) = events.try_recv() {
+        match event {
+            EngineEvent::Fleet(next) => {
+                update.fleet = next.fleet;
+                update.changes.extend(next.changes);
+                update.polled.extend(next.polled);
+            }
+            EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(*op)),
+        }
+    }
+    update
+}
+
+/// The console's loop on any terminal and input: what `run` uses, and what tests drive.
+pub async fn run_on<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut input: impl Stream<Item = std::io::Result<Event>> + Unpin,
+    console: Console,
+) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let keymap = Keymap::load(&console.config_dir).map_err(color_eyre::eyre::Report::msg)?;
+    // The SQL grammar compiles its patterns on first use (~30 ms): not on a keystroke.
+    std::thread::spawn(|| crate::sql::SqlHighlighter::new().highlight(HIGHLIGHT_WARM_UP));
+    let themes = load_themes(&console.config, &console.config_dir)?;
+    let (mut engine, mut engine_events) = Engine::start(console.config, console.options);
+    let mut app = App::new(
+        engine.cached_fleet().clone(),
+        themes,
+        keymap,
+        now_ms(),
+        crate::format::local_offset(),
+    );
+    app.read_only = console.read_only;
+    if let Err(why) = engine.journal() {
+        app.on_effect_failed(why);
+    }
+
+    let (insight_tx, mut insights) = mpsc::channel::<JobInsight>(16);
+    let (update_tx, mut updates) = mpsc::unbounded_channel::<OpUpdate>();
+    let (log_tx, mut log_events) = mpsc::unbounded_channel::<LogEvent>();
+    let (sql_tx, mut sql_events) = mpsc::unbounded_channel::<SqlEvent>();
+    let (reloaded_tx, mut reloaded) = mpsc::unbounded_channel();
+    let journal = engine.journal().ok().cloned();
+    app.restore_workbench(open_workbench(engine.config(), journal.as_ref()).await);
+    let sql_worker = |engine: &Engine| match (engine.gateway(), engine.journal()) {
+        (Some(gateway), Ok(store)) => {
+            Some(worker::spawn(gateway.clone(), store.clone(), sql_tx.clone()))
+        }
+        _ => None,
+    };
+    let mut effects = Effects {
+        insights: insight_tx,
+        updates: update_tx,
+        logs: log_tx,
+        log_task: None,
+        sql: sql_worker(&engine),
+        sql_events: sql_tx.clone(),
+        reload: console.reload,
+        reloaded: reloaded_tx,
+    };
+    effects.check_interrupted(&engine);
+
+    let size = terminal.size().wrap_err("reading the terminal's size")?;
     app.on_resize(size.width, size.height);
-    let mut input = EventStream::new();
+    let mut hangups = std::pin::pin!(hangups());
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let result: Result<()> = async {
         loop {
-            terminal.draw(|frame| draw::draw(frame, &app))?;
+            terminal.draw(|frame| draw::draw(frame, &app)).wrap_err("drawing")?;
             tokio::select! {
                 event = input.next() => match event {
                     Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => app.on_key(key),
@@ -158,14 +206,14 @@ pub async fn run(console: Console) -> Result<()> {
                     Some(Err(e)) => return Err(e).wrap_err("reading the terminal"),
                     None => return Ok(()),
                 },
-                Some(report) = reports.recv() => {
+                Some(event) = engine_events.recv() => match event {
                     // Fold in whatever else arrived too, then sort and draw once.
-                    let mut batch = vec![report];
-                    while let Ok(report) = reports.try_recv() {
-                        batch.push(report);
+                    EngineEvent::Fleet(update) => {
+                        let update = coalesce(update, &mut engine_events, &mut app);
+                        app.on_fleet(update);
                     }
-                    app.on_reports(batch);
-                }
+                    EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(*op)),
+                },
                 Some(insight) = insights.recv() => app.on_insight(insight),
                 Some(update) = updates.recv() => app.on_op_update(update),
                 Some(event) = log_events.recv() => {
@@ -182,10 +230,22 @@ pub async fn run(console: Console) -> Result<()> {
                         app.on_sql_event(event);
                     }
                 }
+                Some(config) = reloaded.recv() => {
+                    let outcome = config.map(|config: Config| {
+                        let gateway_changed = config.gateway != engine.config().gateway;
+                        let change = engine.reconfigure(config);
+                        if gateway_changed {
+                            effects.sql = sql_worker(&engine);
+                        }
+                        change
+                    });
+                    app.on_config_reloaded(outcome);
+                }
+                Some(()) = hangups.next() => app.on_config_reload_asked(),
                 _ = tick.tick() => app.on_tick(now_ms()),
             }
             for effect in app.take_effects() {
-                if let Err(message) = effects.run(effect) {
+                if let Err(message) = effects.run(effect, &engine) {
                     app.on_effect_failed(message);
                 }
             }
@@ -195,9 +255,10 @@ pub async fn run(console: Console) -> Result<()> {
         }
     }
     .await;
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    // The last tabs were queued on the writer; wait for them off the loop, which has ended.
+    if let Some(writer) = engine.writer() {
+        let writer = writer.clone();
+        let _ = tokio::task::spawn_blocking(move || writer.flush()).await;
     }
-    ratatui::restore();
     result
 }

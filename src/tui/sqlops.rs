@@ -5,11 +5,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::app::{App, Effect, Screen};
-use super::sqlworker::{SqlCommand, SqlEvent};
 use super::workbench::catalog::Node;
 use super::workbench::popup::{Asking, Completion, HistorySearch, LinePrompt};
 use super::workbench::results::{Results, RunState};
 use super::workbench::{Connection, Part, Run};
+use crate::gateway::worker::{SqlCommand, SqlEvent};
 use crate::gateway::{GatewayError, JsonLayout};
 use crate::sql::{Position, Statement, local_candidates, split, statement_at, word_at};
 use crate::store::sql::StatementRecord;

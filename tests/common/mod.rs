@@ -1,17 +1,19 @@
 //! Shared test fixtures: a deterministic fleet for console tests and rendering helpers.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod sim;
+
 use chrono::FixedOffset;
 use flinkdeck::config::parse_cluster_flag;
 use flinkdeck::fleet::{ClusterSnapshot, Fleet, PollReport};
 use flinkdeck::flink::FlinkError;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
-use flinkdeck::sim::{synthetic_jobs, synthetic_overview};
 use flinkdeck::tui::app::App;
 use flinkdeck::tui::keymap::Keymap;
 use flinkdeck::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use sim::{synthetic_jobs, synthetic_overview};
 
 /// 2025-11-21 10:32:05 UTC: a fixed "now" so durations in snapshots never change.
 pub const NOW_MS: i64 = 1_763_721_125_000;
@@ -71,6 +73,14 @@ pub fn sample_app() -> App {
     let mut app = App::new(sample_fleet(), themes, Keymap::defaults(), NOW_MS, utc());
     app.on_resize(80, 24);
     app
+}
+
+/// Folds a poll into the app's fleet the way the engine does and hands the app the update.
+pub fn poll(app: &mut App, report: PollReport) {
+    let mut fleet = app.fleet.clone();
+    let polled = vec![report.cluster.clone()];
+    let changes = fleet.apply(report);
+    app.on_fleet(flinkdeck::engine::FleetUpdate { fleet, changes, polled });
 }
 
 /// The screen as text, one line per row, trailing spaces trimmed.

@@ -7,7 +7,7 @@ use ratatui::widgets::{Cell, Row, Table, Widget};
 
 use super::{RenderContext, pane_block};
 use crate::fleet::{ClusterStatus, Health};
-use crate::tui::format;
+use crate::format;
 use crate::tui::theme::Role;
 
 #[derive(Debug, Clone, Default)]

@@ -8,7 +8,7 @@ use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use super::help::centered;
 use super::pane_block;
-use crate::tui::app::Effect;
+use crate::tui::effect::Effect;
 use crate::tui::theme::{Role, Theme};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -10,9 +10,9 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::{RenderContext, pane_block};
 use crate::flink::FlinkError;
 use crate::flink::model::{CheckpointInfo, ExceptionEntry, JobState};
+use crate::format;
 use crate::insight::JobInsight;
 use crate::ops::model::Phase;
-use crate::tui::format;
 use crate::tui::theme::{Role, Theme};
 
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use ratatui::widgets::{Clear, Paragraph, Widget};
 use super::help::centered;
 use super::pane_block;
 use crate::ops::model::JarProgram;
-use crate::tui::app::Effect;
+use crate::tui::effect::Effect;
 use crate::tui::theme::{Role, Theme};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

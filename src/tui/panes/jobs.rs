@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Cell, Row, Table, Widget};
 use super::{RenderContext, pane_block};
 use crate::fleet::{Fleet, Health, Job};
 use crate::flink::model::JobState;
-use crate::tui::format;
+use crate::format;
 use crate::tui::theme::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

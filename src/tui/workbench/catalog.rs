@@ -6,76 +6,19 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::sql::quote_identifier;
+pub use crate::gateway::catalog::{Children, Node, NodeKind};
 use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeKind {
-    Catalog,
-    Database,
-    Table,
-    View,
-    Function,
-    Column,
-}
-
-impl NodeKind {
-    fn icon(self) -> &'static str {
-        match self {
-            NodeKind::Catalog => "◆",
-            NodeKind::Database => "▣",
-            NodeKind::Table => "▤",
-            NodeKind::View => "▥",
-            NodeKind::Function => "ƒ",
-            NodeKind::Column => "·",
-        }
-    }
-
-    /// Whether opening it lists something.
-    pub fn has_children(self) -> bool {
-        matches!(self, NodeKind::Catalog | NodeKind::Database | NodeKind::Table | NodeKind::View)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Children {
-    NotLoaded,
-    Loading,
-    Loaded,
-    Failed(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
-    pub kind: NodeKind,
-    /// The name parts from the catalog down: `[catalog, database, table]`.
-    pub path: Vec<String>,
-    /// A column's type, shown beside its name.
-    pub detail: Option<String>,
-    pub expanded: bool,
-    pub children: Children,
-}
-
-impl Node {
-    pub fn new(kind: NodeKind, path: Vec<String>, detail: Option<String>) -> Self {
-        Self { kind, path, detail, expanded: false, children: Children::NotLoaded }
-    }
-
-    pub fn name(&self) -> &str {
-        self.path.last().map_or("", String::as_str)
-    }
-
-    fn depth(&self) -> usize {
-        self.path.len().saturating_sub(1)
-    }
-
-    /// The name to insert into SQL: qualified and backquoted where needed; a column by itself.
-    pub fn sql_name(&self) -> String {
-        match self.kind {
-            NodeKind::Column | NodeKind::Function => quote_identifier(self.name()),
-            _ => self.path.iter().map(|p| quote_identifier(p)).collect::<Vec<_>>().join("."),
-        }
+/// The mark drawn before a node of this kind.
+fn icon(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Catalog => "◆",
+        NodeKind::Database => "▣",
+        NodeKind::Table => "▤",
+        NodeKind::View => "▥",
+        NodeKind::Function => "ƒ",
+        NodeKind::Column => "·",
     }
 }
 
@@ -228,7 +171,7 @@ impl CatalogTree {
             };
             let mut spans = vec![
                 Span::raw("  ".repeat(node.depth())),
-                Span::styled(format!("{marker}{} ", node.kind.icon()), theme.style(Role::Muted)),
+                Span::styled(format!("{marker}{} ", icon(node.kind)), theme.style(Role::Muted)),
                 Span::styled(node.name().to_string(), theme.style(Role::Text)),
             ];
             if let Some(detail) = &node.detail {

@@ -1,6 +1,6 @@
 //! The SQL workbench: editor tabs over a results grid, with the catalog browser beside them.
 //! Its state and drawing live here; what keys do to it is in `tui::sqlops`, and the gateway
-//! is reached only through the worker (`tui::sqlworker`).
+//! is reached only through the worker (`gateway::worker`).
 
 pub mod catalog;
 pub mod editor;

@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget};
 
+use crate::format;
 use crate::store::sql::{Outcome, StatementRecord};
-use crate::tui::format;
 use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 

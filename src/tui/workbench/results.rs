@@ -7,8 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
+use crate::format;
 use crate::gateway::{Change, Column, ResultSet, ResultView, SqlValue};
-use crate::tui::format;
 use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 

@@ -2,6 +2,7 @@
 //! any number of synthetic jobs, and the ways real clusters misbehave (slow, HTTP 500,
 //! malformed JSON). Real-cluster tests use the sandbox instead; this covers what a real
 //! cluster will not do on demand.
+#![allow(dead_code)] // tests, benchmarks and examples each use a part of it
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
+use flinkdeck::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
 
 /// How a simulated cluster answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,16 @@
 //!
 //! Pollers produce [`PollReport`]s; [`Fleet::apply`] folds them in. The same type is filled
 //! from the SQLite cache at start, with every cluster marked [`Health::Stale`] until its first
-//! poll answers.
+//! poll answers. Each cluster's jobs sit behind an `Arc`, so a snapshot of the whole fleet (what
+//! the engine hands the console after every batch of polls) costs a few pointer copies.
+
+mod change;
+
+use std::sync::Arc;
 
 use serde::Serialize;
+
+pub use change::FleetChange;
 
 use crate::config::{ClusterConfig, ClusterKind};
 use crate::flink::FlinkError;
@@ -17,6 +24,13 @@ pub struct PollReport {
     /// When the poll finished, epoch ms.
     pub at_ms: i64,
     pub outcome: Result<ClusterSnapshot, FlinkError>,
+}
+
+/// A poll and what it changed, as the fleet applied it: what the store records.
+#[derive(Debug, Clone)]
+pub struct AppliedPoll {
+    pub report: PollReport,
+    pub changes: Vec<FleetChange>,
 }
 
 /// A cluster's `/overview` and `/jobs/overview` taken together.
@@ -56,7 +70,7 @@ pub struct ClusterStatus {
     pub last_error: Option<String>,
     /// Epoch ms of the last successful poll (this process or a cached one).
     pub last_ok_ms: Option<i64>,
-    pub jobs: Vec<Job>,
+    pub jobs: Arc<Vec<Job>>,
 }
 
 impl ClusterStatus {
@@ -70,8 +84,15 @@ impl ClusterStatus {
             overview: None,
             last_error: None,
             last_ok_ms: None,
-            jobs: Vec::new(),
+            jobs: Arc::default(),
         }
+    }
+
+    /// Takes a changed config (address, kind, read-only) and keeps what was observed.
+    fn reconfigure(&mut self, config: &ClusterConfig) {
+        self.url = config.url.clone();
+        self.kind = config.kind;
+        self.read_only = config.read_only;
     }
 
     /// True when this cluster's state came from the cache and no poll has confirmed it yet.
@@ -186,10 +207,13 @@ impl Fleet {
         self.clusters.iter().position(|c| c.name == name)
     }
 
-    /// Folds one poll in. A failure keeps the last known jobs and overview, marked down.
-    pub fn apply(&mut self, report: PollReport) {
-        let Some(index) = self.cluster_index(&report.cluster) else { return };
+    /// Folds one poll in and returns what it changed. A failure keeps the last known jobs and
+    /// overview, marked down. A report for a cluster the fleet does not hold (removed while
+    /// its poll ran) changes nothing.
+    pub fn apply(&mut self, report: PollReport) -> Vec<FleetChange> {
+        let Some(index) = self.cluster_index(&report.cluster) else { return Vec::new() };
         let cluster = &mut self.clusters[index];
+        let before = cluster.clone();
         match report.outcome {
             Ok(snapshot) => {
                 cluster.health = Health::Up;
@@ -197,17 +221,43 @@ impl Fleet {
                 cluster.last_ok_ms = Some(report.at_ms);
                 cluster.overview = Some(snapshot.overview);
                 let name = cluster.name.clone();
-                cluster.jobs = snapshot
-                    .jobs
-                    .into_iter()
-                    .map(|summary| Job::new(&name, summary, report.at_ms))
-                    .collect();
+                cluster.jobs = Arc::new(
+                    snapshot
+                        .jobs
+                        .into_iter()
+                        .map(|summary| Job::new(&name, summary, report.at_ms))
+                        .collect(),
+                );
             }
             Err(error) => {
                 cluster.health = Health::Down;
                 cluster.last_error = Some(error.to_string());
             }
         }
+        self.revision += 1;
+        change::diff(&before, &self.clusters[index], report.at_ms)
+    }
+
+    /// Makes the fleet hold exactly `configs`, in their order: a cluster that stays keeps what
+    /// was observed of it, a new one starts as `added` gives it (its cached picture, or
+    /// nothing), and a removed one leaves with its jobs.
+    pub fn set_clusters(
+        &mut self,
+        configs: &[ClusterConfig],
+        mut added: impl FnMut(&ClusterConfig) -> ClusterStatus,
+    ) {
+        let mut old = std::mem::take(&mut self.clusters);
+        self.clusters = configs
+            .iter()
+            .map(|config| match old.iter().position(|c| c.name == config.name) {
+                Some(i) => {
+                    let mut status = old.swap_remove(i);
+                    status.reconfigure(config);
+                    status
+                }
+                None => added(config),
+            })
+            .collect();
         self.revision += 1;
     }
 
@@ -367,5 +417,115 @@ mod tests {
         );
         assert!(fleet.resolve_job("aaaa").unwrap_err().contains("2 job ids"));
         assert!(fleet.resolve_job("nothing").unwrap_err().contains("no job"));
+    }
+
+    fn poll(
+        fleet: &mut Fleet,
+        at_ms: i64,
+        taskmanagers: u32,
+        jobs: Vec<JobSummary>,
+    ) -> Vec<FleetChange> {
+        let overview = ClusterOverview { taskmanagers, ..Default::default() };
+        fleet.apply(PollReport {
+            cluster: "a".into(),
+            at_ms,
+            outcome: Ok(ClusterSnapshot { overview, jobs }),
+        })
+    }
+
+    #[test]
+    fn a_poll_returns_what_it_changed() {
+        let mut fleet = fleet();
+        let first = poll(&mut fleet, 1000, 2, vec![summary("1", JobState::Running)]);
+        assert_eq!(
+            first,
+            vec![
+                FleetChange::ClusterUp { cluster: "a".into() },
+                FleetChange::JobAppeared {
+                    cluster: "a".into(),
+                    jid: "1".into(),
+                    name: "job 1".into(),
+                    state: JobState::Running,
+                    at_ms: 1000,
+                },
+            ]
+        );
+        assert!(poll(&mut fleet, 2000, 2, vec![summary("1", JobState::Running)]).is_empty());
+
+        let mut failing = summary("1", JobState::Running);
+        failing.tasks = TaskCounts { total: 4, running: 3, failed: 1, ..Default::default() };
+        let mut failed = summary("1", JobState::Failed);
+        failed.last_modification = 2500;
+        let tasks =
+            poll(&mut fleet, 3000, 1, vec![failing.clone(), summary("2", JobState::Created)]);
+        assert_eq!(tasks[0], FleetChange::TaskManagersLost { cluster: "a".into(), from: 2, to: 1 });
+        assert!(matches!(&tasks[1], FleetChange::TasksFailed { failed: 1, total: 4, .. }));
+        assert!(matches!(&tasks[2], FleetChange::JobAppeared { jid, .. } if jid == "2"));
+
+        let moved = poll(&mut fleet, 4000, 1, vec![failed]);
+        assert_eq!(
+            moved,
+            vec![
+                FleetChange::JobState {
+                    cluster: "a".into(),
+                    jid: "1".into(),
+                    name: "job 1".into(),
+                    from: JobState::Running,
+                    to: JobState::Failed,
+                    at_ms: 2500,
+                },
+                FleetChange::JobVanished {
+                    cluster: "a".into(),
+                    jid: "2".into(),
+                    name: "job 2".into(),
+                    last_state: JobState::Created,
+                },
+            ],
+            "Flink's own time of the change, and the job that left"
+        );
+
+        let error = FlinkError::Connect("refused".into());
+        let down =
+            fleet.apply(PollReport { cluster: "a".into(), at_ms: 5000, outcome: Err(error) });
+        assert_eq!(
+            down,
+            vec![FleetChange::ClusterDown {
+                cluster: "a".into(),
+                error: "cannot connect: refused".into()
+            }],
+            "a failed poll says nothing about the jobs"
+        );
+        let again = FlinkError::Connect("refused".into());
+        assert!(
+            fleet
+                .apply(PollReport { cluster: "a".into(), at_ms: 6000, outcome: Err(again) })
+                .is_empty()
+        );
+        let back = poll(&mut fleet, 7000, 1, vec![summary("1", JobState::Failed)]);
+        assert_eq!(back, vec![FleetChange::ClusterUp { cluster: "a".into() }]);
+    }
+
+    #[test]
+    fn the_cluster_set_changes_in_place() {
+        let mut fleet = fleet();
+        poll(&mut fleet, 1000, 1, vec![summary("1", JobState::Running)]);
+        let mut a = parse_cluster_flag("a=http://a-moved").unwrap();
+        a.read_only = true;
+        let c = parse_cluster_flag("c=http://c").unwrap();
+        fleet.set_clusters(&[c.clone(), a], ClusterStatus::from_config);
+        let names: Vec<_> = fleet.clusters.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["c", "a"], "b left, c came, config order");
+        let a = &fleet.clusters[1];
+        assert_eq!((a.url.as_str(), a.read_only, a.jobs.len()), ("http://a-moved", true, 1));
+        assert_eq!(fleet.job_count(), 1, "b's jobs left with it");
+        assert!(
+            fleet
+                .apply(PollReport {
+                    cluster: "b".into(),
+                    at_ms: 2,
+                    outcome: Ok(ClusterSnapshot::default())
+                })
+                .is_empty()
+        );
     }
 }

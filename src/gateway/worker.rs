@@ -1,14 +1,14 @@
-//! The workbench's connection to the SQL Gateway: one task that owns the session, runs
-//! statements one after another (streaming their pages back), answers completion and catalog
-//! requests meanwhile, keeps the session alive and records every statement in the history.
+//! The SQL worker (UI-free): one task that owns a gateway session for a front-end (the
+//! console's workbench), runs statements one after another (streaming their pages back),
+//! answers completion and catalog requests meanwhile, keeps the session alive and records every
+//! statement in the history.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::workbench::catalog::{Node, NodeKind};
-use crate::config::{Auth, GatewayConfig};
+use super::catalog::{Node, NodeKind};
 use crate::fleet::now_ms;
 use crate::gateway::{
     Change, Column, GatewayClient, GatewayError, ResultView, SqlSession, StatementRun, WithNotice,
@@ -19,7 +19,6 @@ use crate::store::sql::{Outcome, StatementEnd};
 
 /// Gateways forget idle sessions after 10 minutes by default; a beat a minute is plenty.
 const HEARTBEAT: Duration = Duration::from_secs(60);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SqlCommand {
@@ -79,7 +78,7 @@ pub enum SqlEvent {
 
 /// Starts the worker; commands go in, events come out.
 pub fn spawn(
-    gateway: GatewayConfig,
+    gateway: GatewayClient,
     history: SharedStore,
     events: mpsc::UnboundedSender<SqlEvent>,
 ) -> mpsc::UnboundedSender<SqlCommand> {
@@ -98,7 +97,7 @@ pub fn spawn(
 }
 
 struct Worker {
-    gateway: GatewayConfig,
+    gateway: GatewayClient,
     history: SharedStore,
     events: mpsc::UnboundedSender<SqlEvent>,
     session: Option<SqlSession>,
@@ -148,7 +147,7 @@ impl Worker {
     /// The session, opened on first use.
     async fn session(&mut self) -> Option<&mut SqlSession> {
         if self.session.is_none() {
-            match open(&self.gateway.url).await {
+            match open(self.gateway.clone()).await {
                 Ok(session) => {
                     self.send(SqlEvent::Connected {
                         session: session.handle().to_string(),
@@ -157,7 +156,10 @@ impl Worker {
                     self.session = Some(session);
                 }
                 Err(error) => {
-                    self.send(SqlEvent::Unavailable(format!("{}: {error}", self.gateway.url)));
+                    self.send(SqlEvent::Unavailable(format!(
+                        "{}: {error}",
+                        self.gateway.base_url()
+                    )));
                     return None;
                 }
             }
@@ -204,7 +206,7 @@ impl Worker {
         let Some(session) = self.session().await else { return };
         let session_id = session.handle().to_string();
         let started_ms = now_ms();
-        let gateway = self.gateway.url.clone();
+        let gateway = self.gateway.base_url().to_string();
         let text = statement.clone();
         let history_id = self
             .history
@@ -439,8 +441,7 @@ async fn next_page(
     }
 }
 
-async fn open(url: &str) -> Result<SqlSession, GatewayError> {
-    let mut client = GatewayClient::new(url, &Auth::default(), REQUEST_TIMEOUT)?;
+async fn open(mut client: GatewayClient) -> Result<SqlSession, GatewayError> {
     client.negotiate().await?;
     SqlSession::open(client, BTreeMap::new(), Some("flinkdeck workbench".into())).await
 }

@@ -1,0 +1,263 @@
+//! The engine: the UI-free runtime that the console, every CLI command and a headless service
+//! share. It owns the config, the cluster registry (per cluster its client, poller and
+//! operator), the fleet (in its own task), the cache writer and the operations journal.
+//! [`Engine::start`] returns it with the stream of [`EngineEvent`]s.
+
+mod pump;
+mod registry;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{Auth, ClusterConfig, Config};
+use crate::fleet::{Fleet, FleetChange, PollReport, now_ms};
+use crate::flink::FlinkClient;
+use crate::gateway::GatewayClient;
+use crate::ops::model::Operation;
+use crate::ops::{Operator, ProgressFn};
+use crate::poller::poll_once;
+use crate::store::{SharedStore, Store, StoreWriter};
+use pump::{Control, Pump};
+use registry::{Parts, Registry};
+
+pub use registry::ClusterSetChange;
+
+/// Bounded: reports are small and the fleet task drains them in batches; a full channel makes
+/// pollers wait, which is the back-pressure we want.
+const REPORT_CHANNEL: usize = 256;
+
+/// A statement (a DDL, an INSERT's planning) may keep the gateway busy for a while.
+const GATEWAY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The SQLite cache and journal.
+    pub database: PathBuf,
+    /// Poll every cluster continuously (the console, a watch service). One-shot commands
+    /// poll on demand with [`Engine::poll_once`].
+    pub watch: bool,
+}
+
+/// What the engine tells its front-end.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// Polls were folded into the fleet.
+    Fleet(FleetUpdate),
+    /// An operation journalled a step (its progress, or its end).
+    Operation(Box<Operation>),
+}
+
+/// The fleet after a batch of polls, and what the batch changed.
+#[derive(Debug, Clone, Default)]
+pub struct FleetUpdate {
+    /// The whole picture; cheap to clone (each cluster's jobs are shared).
+    pub fleet: Fleet,
+    pub changes: Vec<FleetChange>,
+    /// The clusters whose polls are in this batch, in arrival order.
+    pub polled: Vec<String>,
+}
+
+/// The engine's handle. Dropping it stops the pollers and the fleet task.
+pub struct Engine {
+    config: Config,
+    registry: Registry,
+    journal: Result<SharedStore, String>,
+    gateway: Option<GatewayClient>,
+    progress: ProgressFn,
+    reports: Option<mpsc::Sender<PollReport>>,
+    control: mpsc::UnboundedSender<Control>,
+    writer: Option<StoreWriter>,
+    /// The fleet as the cache knew it at start (every cluster stale).
+    cached: Fleet,
+}
+
+impl Engine {
+    /// Opens the cache and journal, builds every cluster's client and operator, starts the
+    /// fleet task and, with `watch`, a poller per cluster. Must run inside a tokio runtime.
+    pub fn start(
+        config: Config,
+        options: EngineOptions,
+    ) -> (Self, mpsc::UnboundedReceiver<EngineEvent>) {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let journal = Store::open(&options.database).map(SharedStore::new).map_err(|e| {
+            tracing::warn!("journal unavailable: {e}");
+            e.to_string()
+        });
+        let mut cached = Fleet::new(&config.clusters);
+        if let Ok(journal) = &journal
+            && let Err(e) = journal.now(|s| s.load_fleet(&mut cached))
+        {
+            tracing::warn!("starting without the cached fleet: {e}");
+        }
+        let writer = journal.is_ok().then(|| StoreWriter::spawn(options.database.clone()));
+        let (reports_tx, reports_rx) = mpsc::channel(REPORT_CHANNEL);
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let pump = Pump {
+            fleet: cached.clone(),
+            writer: writer.clone(),
+            cache: journal.as_ref().ok().cloned(),
+            events: events_tx.clone(),
+        };
+        tokio::spawn(pump.run(control_rx, reports_rx));
+        let progress: ProgressFn = Arc::new(move |op: &Operation| {
+            let _ = events_tx.send(EngineEvent::Operation(Box::new(op.clone())));
+        });
+        let gateway = gateway_client(&config);
+        let reports = options.watch.then_some(reports_tx);
+        let mut engine = Self {
+            config,
+            registry: Registry::default(),
+            journal,
+            gateway,
+            progress,
+            reports,
+            control,
+            writer,
+            cached,
+        };
+        engine.registry = Registry::build(&engine.parts());
+        (engine, events)
+    }
+
+    fn parts(&self) -> Parts<'_> {
+        Parts {
+            config: &self.config,
+            journal: &self.journal,
+            gateway: &self.gateway,
+            progress: &self.progress,
+            reports: self.reports.as_ref(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The fleet as the cache knew it when the engine started, for a first frame at once.
+    pub fn cached_fleet(&self) -> &Fleet {
+        &self.cached
+    }
+
+    /// The operations journal (and cache reader), or why it is unavailable.
+    pub fn journal(&self) -> Result<&SharedStore, String> {
+        self.journal.as_ref().map_err(Clone::clone)
+    }
+
+    /// The cache writer, for small ordered writes that must never wait on the caller.
+    pub fn writer(&self) -> Option<&StoreWriter> {
+        self.writer.as_ref()
+    }
+
+    /// The SQL Gateway's client, negotiated on first use by whoever holds it.
+    pub fn gateway(&self) -> Option<&GatewayClient> {
+        self.gateway.as_ref()
+    }
+
+    pub fn client(&self, cluster: &str) -> Result<FlinkClient, String> {
+        match self.registry.get(cluster) {
+            Some(entry) => entry.client.clone().map_err(|e| e.to_string()),
+            None => Err(format!("no cluster named {cluster}")),
+        }
+    }
+
+    /// The operator of `cluster`; its steps arrive as [`EngineEvent::Operation`].
+    pub fn operator(&self, cluster: &str) -> Result<Operator, String> {
+        match self.registry.get(cluster) {
+            Some(entry) => entry.operator.clone(),
+            None => Err(format!("no cluster named {cluster}")),
+        }
+    }
+
+    /// The cluster the SQL gateway submits to: the one `[gateway] cluster` names, else the only
+    /// configured one.
+    pub fn sql_cluster(&self) -> Result<String, String> {
+        let named = self.config.gateway.as_ref().and_then(|g| g.cluster.clone());
+        named
+            .or_else(|| match self.config.clusters.as_slice() {
+                [only] => Some(only.name.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                "which cluster does the gateway submit to? set [gateway] cluster = NAME".into()
+            })
+    }
+
+    /// Asks every cluster for a fresh poll now.
+    pub fn refresh_all(&self) {
+        self.registry.entries().iter().filter_map(|e| e.poller.as_ref()).for_each(|p| p.refresh());
+    }
+
+    /// Polls every cluster once, concurrently, folds the reports into the fleet (and the
+    /// cache) and returns the result.
+    pub async fn poll_once(&self) -> FleetUpdate {
+        let polls = self.registry.entries().iter().map(|entry| {
+            let (cluster, client) = (entry.config.name.clone(), entry.client.clone());
+            async move {
+                let outcome = match client {
+                    Ok(client) => poll_once(&client).await,
+                    Err(error) => Err(error),
+                };
+                PollReport { cluster, at_ms: now_ms(), outcome }
+            }
+        });
+        let reports = join_all(polls).await;
+        let (reply, answer) = oneshot::channel();
+        if self.control.send(Control::Polled(reports, reply)).is_err() {
+            return FleetUpdate::default();
+        }
+        answer.await.unwrap_or_default()
+    }
+
+    /// Finds JOB (an id, a unique id prefix or a unique name) on a fresh poll of every
+    /// cluster; returns its cluster and id.
+    pub async fn resolve_job(&self, query: &str) -> Result<(String, crate::fleet::Job), String> {
+        let update = self.poll_once().await;
+        let (cluster, job) = update.fleet.resolve_job(query)?;
+        Ok((cluster.to_string(), job.clone()))
+    }
+
+    /// Makes the engine run `config` from now on: clusters added, changed or removed while
+    /// running (pollers start and stop, the fleet and the operators follow). Cluster discovery
+    /// and a reloaded config file both come through here.
+    pub fn reconfigure(&mut self, config: Config) -> ClusterSetChange {
+        let poll_settings = config.poll != self.config.poll;
+        let gateway_changed = config.gateway != self.config.gateway;
+        self.config = config;
+        if gateway_changed {
+            self.gateway = gateway_client(&self.config);
+        }
+        // The fleet task hears of the new set before any new poller can report.
+        let _ = self.control.send(Control::Clusters(self.config.clusters.clone()));
+        let parts = Parts {
+            config: &self.config,
+            journal: &self.journal,
+            gateway: &self.gateway,
+            progress: &self.progress,
+            reports: self.reports.as_ref(),
+        };
+        self.registry.update(&parts, poll_settings, gateway_changed)
+    }
+
+    /// Replaces only the cluster set (discovery), keeping the rest of the config.
+    pub fn set_clusters(&mut self, clusters: Vec<ClusterConfig>) -> ClusterSetChange {
+        let config = Config { clusters, ..self.config.clone() };
+        self.reconfigure(config)
+    }
+}
+
+fn gateway_client(config: &Config) -> Option<GatewayClient> {
+    let gateway = config.gateway.as_ref()?;
+    let timeout = config.poll.timeout().max(GATEWAY_TIMEOUT);
+    match GatewayClient::new(&gateway.url, &Auth::default(), timeout) {
+        Ok(client) => Some(client),
+        Err(e) => {
+            tracing::warn!("SQL gateway {}: {e}", gateway.url);
+            None
+        }
+    }
+}

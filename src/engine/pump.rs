@@ -1,0 +1,119 @@
+//! The fleet task: the one owner of the engine's [`Fleet`]. Poll reports and cluster-set
+//! changes come in; each batch is folded into the fleet once, written to the cache with what it
+//! changed, and handed on as one [`EngineEvent::Fleet`].
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{EngineEvent, FleetUpdate};
+use crate::config::ClusterConfig;
+use crate::fleet::{AppliedPoll, ClusterStatus, Fleet, PollReport};
+use crate::store::{SharedStore, StoreWriter};
+
+/// What the engine tells the fleet task besides poller reports.
+pub(super) enum Control {
+    /// Hold exactly these clusters from now on.
+    Clusters(Vec<ClusterConfig>),
+    /// Fold in these reports (a one-shot poll) and answer with the result.
+    Polled(Vec<PollReport>, oneshot::Sender<FleetUpdate>),
+}
+
+pub(super) struct Pump {
+    pub fleet: Fleet,
+    pub writer: Option<StoreWriter>,
+    /// Where a newly added cluster's cached picture comes from.
+    pub cache: Option<SharedStore>,
+    pub events: mpsc::UnboundedSender<EngineEvent>,
+}
+
+impl Pump {
+    pub async fn run(
+        mut self,
+        mut control: mpsc::UnboundedReceiver<Control>,
+        mut reports: mpsc::Receiver<PollReport>,
+    ) {
+        loop {
+            let mut update = FleetUpdate::default();
+            let mut replies = Vec::new();
+            // A control message is always handled before the reports that follow it: a new
+            // cluster's poller is started only after its `Clusters` was sent.
+            tokio::select! {
+                biased;
+                message = control.recv() => match message {
+                    Some(message) => self.handle(message, &mut update, &mut replies).await,
+                    None => return,
+                },
+                Some(report) = reports.recv() => self.apply(report, &mut update),
+            }
+            while let Ok(message) = control.try_recv() {
+                self.handle(message, &mut update, &mut replies).await;
+            }
+            while let Ok(report) = reports.try_recv() {
+                self.apply(report, &mut update);
+            }
+            update.fleet = self.fleet.clone();
+            for reply in replies {
+                let _ = reply.send(update.clone());
+            }
+            let _ = self.events.send(EngineEvent::Fleet(update));
+        }
+    }
+
+    async fn handle(
+        &mut self,
+        message: Control,
+        update: &mut FleetUpdate,
+        replies: &mut Vec<oneshot::Sender<FleetUpdate>>,
+    ) {
+        match message {
+            Control::Clusters(configs) => {
+                let known: Vec<String> =
+                    self.fleet.clusters.iter().map(|c| c.name.clone()).collect();
+                let mut cached = Fleet::new(
+                    &configs
+                        .iter()
+                        .filter(|c| !known.contains(&c.name))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                if let (Some(cache), false) = (&self.cache, cached.clusters.is_empty()) {
+                    cached = cache
+                        .with(move |s| {
+                            s.load_fleet(&mut cached)?;
+                            Ok(cached)
+                        })
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!("cached picture of new clusters: {e}");
+                            Fleet::new(&[])
+                        });
+                }
+                self.fleet.set_clusters(&configs, |config| {
+                    cached
+                        .clusters
+                        .iter()
+                        .find(|c| c.name == config.name)
+                        .cloned()
+                        .unwrap_or_else(|| ClusterStatus::from_config(config))
+                });
+            }
+            Control::Polled(reports, reply) => {
+                for report in reports {
+                    self.apply(report, update);
+                }
+                replies.push(reply);
+            }
+        }
+    }
+
+    fn apply(&mut self, report: PollReport, update: &mut FleetUpdate) {
+        if self.fleet.cluster_index(&report.cluster).is_none() {
+            return; // removed while its poll ran
+        }
+        let changes = self.fleet.apply(report.clone());
+        update.polled.push(report.cluster.clone());
+        update.changes.extend(changes.iter().cloned());
+        if let Some(writer) = &self.writer {
+            writer.record_poll(AppliedPoll { report, changes });
+        }
+    }
+}
