@@ -201,24 +201,30 @@ impl Config {
         Self::parse(&text, path)
     }
 
-    /// Replaces the configured clusters with `--cluster` values: `[NAME=]URL`, or the name
-    /// of a configured cluster.
-    pub fn override_clusters(&mut self, specs: &[String]) -> Result<(), ConfigError> {
-        if specs.is_empty() {
+    /// Applies the `--cluster` flags: `given` (before the command) replace the configured
+    /// clusters; `picked` (after it, as in `submit --cluster NAME`) choose the clusters in use
+    /// from those given and the configured ones. Each is `[NAME=]URL` or a cluster's name.
+    pub fn override_clusters(
+        &mut self,
+        given: &[String],
+        picked: &[String],
+    ) -> Result<(), ConfigError> {
+        if given.is_empty() && picked.is_empty() {
             return Ok(());
         }
         let configured = std::mem::take(&mut self.clusters);
-        self.clusters = specs
-            .iter()
-            .map(|spec| match configured.iter().find(|c| c.name == *spec) {
-                // A bare name picks a configured cluster (with its auth and kind).
-                Some(cluster) => Ok(cluster.clone()),
-                None if !spec.contains("://") => Err(ConfigError::Invalid(format!(
-                    "--cluster {spec:?} is neither a configured cluster name nor [NAME=]URL"
-                ))),
-                None => parse_cluster_flag(spec),
-            })
-            .collect::<Result<_, _>>()?;
+        let given = resolve_cluster_flags(given, &configured)?;
+        self.clusters = if picked.is_empty() {
+            given
+        } else {
+            // A name defined as NAME=URL on the command line wins over a configured one.
+            let known: Vec<ClusterConfig> = given
+                .iter()
+                .cloned()
+                .chain(configured.into_iter().filter(|c| !given.iter().any(|g| g.name == c.name)))
+                .collect();
+            resolve_cluster_flags(picked, &known)?
+        };
         self.validate().map_err(ConfigError::Invalid)
     }
 
@@ -276,6 +282,35 @@ fn check_url(url: &str) -> Result<(), String> {
         "http" | "https" => Ok(()),
         other => Err(format!("url {url:?} has scheme {other:?}; use http or https")),
     }
+}
+
+/// Turns `--cluster` values into clusters: a bare name picks a known cluster (with its auth and
+/// kind) or one defined as NAME=URL earlier in `specs`; anything else is `[NAME=]URL`.
+fn resolve_cluster_flags(
+    specs: &[String],
+    known: &[ClusterConfig],
+) -> Result<Vec<ClusterConfig>, ConfigError> {
+    let mut clusters: Vec<ClusterConfig> = Vec::new();
+    for spec in specs {
+        let cluster = match known.iter().chain(&clusters).find(|c| c.name == *spec) {
+            Some(cluster) => cluster.clone(),
+            None if !spec.contains("://") => {
+                let names: Vec<&str> =
+                    known.iter().chain(&clusters).map(|c| c.name.as_str()).collect();
+                let choice = if names.is_empty() {
+                    "no cluster is configured".to_string()
+                } else {
+                    format!("known: {}", names.join(", "))
+                };
+                return Err(ConfigError::Invalid(format!(
+                    "--cluster {spec:?} is neither a cluster name ({choice}) nor [NAME=]URL"
+                )));
+            }
+            None => parse_cluster_flag(spec)?,
+        };
+        clusters.push(cluster);
+    }
+    Ok(clusters)
 }
 
 /// Parses `--cluster [NAME=]URL`; without a name the URL's host:port names the cluster.
@@ -349,12 +384,16 @@ mod tests {
     fn cluster_flags_may_name_configured_clusters() {
         let text = "[[clusters]]\nname='prod'\nurl='http://p'\nread_only=true\n[[clusters]]\nname='dev'\nurl='http://d'\n";
         let mut config = Config::parse(text, Path::new("c")).unwrap();
-        config.override_clusters(&["prod".into(), "x=http://x".into()]).unwrap();
+        config.override_clusters(&["prod".into(), "x=http://x".into()], &[]).unwrap();
         let names: Vec<_> =
             config.clusters.iter().map(|c| (c.name.as_str(), c.read_only)).collect();
         assert_eq!(names, vec![("prod", true), ("x", false)]);
         assert!(
-            config.override_clusters(&["nope".into()]).unwrap_err().to_string().contains("nope")
+            config
+                .override_clusters(&["nope".into()], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("nope")
         );
     }
 

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use flinkdeck::cli::{Cli, Command, SandboxAction, table};
 use flinkdeck::config::{Config, GatewayConfig};
@@ -20,7 +19,7 @@ fn main() -> Result<()> {
         .display_location_section(false)
         .display_env_section(false)
         .install()?;
-    let cli = Cli::parse();
+    let cli = Cli::parse_command_line();
     let paths = Paths::resolve(cli.data_dir.as_deref()).map_err(|e| eyre!(e))?;
     init_logging(&paths);
     let runtime =
@@ -51,7 +50,7 @@ fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
         Some(file) => Config::load(file)?,
         None => Config::load_or_init(&paths.config_file())?,
     };
-    config.override_clusters(&cli.clusters)?;
+    config.override_clusters(&cli.clusters, &cli.picked_clusters)?;
     if let Some(url) = &cli.gateway {
         // A gateway named on the command line serves whichever clusters are in use.
         config.gateway = Some(GatewayConfig { url: url.clone(), cluster: None });
@@ -73,7 +72,7 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
             let state = sandbox_up(&paths, flink_version).await?;
             // The sandbox clusters, plus any given with --cluster.
             let mut config = load_config(&cli, &paths)?;
-            let extra = if cli.clusters.is_empty() { Vec::new() } else { config.clusters };
+            let extra = if !cli.names_clusters() { Vec::new() } else { config.clusters };
             config.clusters = state.cluster_configs().into_iter().chain(extra).collect();
             if cli.gateway.is_none() {
                 config.gateway = state.gateway_config();

@@ -1,0 +1,177 @@
+//! What a new user runs into first (issue 9): the command lines the README shows, the
+//! messages of user errors, a broken cache file, and the permissions of the files flinkdeck
+//! writes.
+
+use std::path::Path;
+
+use flinkdeck::cli::{Cli, Command};
+use flinkdeck::config::Config;
+
+/// The config the README's forms are resolved against: `NAME` stands for a configured cluster.
+const CONFIG: &str = "[[clusters]]\nname = 'NAME'\nurl = 'http://127.0.0.1:8081'\n";
+
+/// Resolves the clusters a command line uses, as the binary does.
+fn clusters_of(cli: &Cli) -> Result<Vec<String>, String> {
+    let mut config = Config::parse(CONFIG, Path::new("test.toml")).map_err(|e| e.to_string())?;
+    config.override_clusters(&cli.clusters, &cli.picked_clusters).map_err(|e| e.to_string())?;
+    config.ensure_default_cluster();
+    Ok(config.clusters.into_iter().map(|c| c.name).collect())
+}
+
+fn parse(line: &str) -> Cli {
+    Cli::try_parse_command_line(line.split_whitespace()).unwrap_or_else(|e| panic!("{line}\n{e}"))
+}
+
+/// The `flinkdeck …` lines of README.md's "Using it" block, comments removed.
+fn readme_forms() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme.split("## Using it").nth(1).expect("a Using it section");
+    let block = section.split("```").nth(1).expect("a code block");
+    block
+        .lines()
+        .filter(|l| l.starts_with("flinkdeck"))
+        .map(|l| l.split(" # ").next().unwrap().trim().to_string())
+        .collect()
+}
+
+/// Every command line a README form stands for: `a | b` outside brackets are separate
+/// commands, `[x | y]` is optional with alternatives, `(x | y)` is required, `a|b` is one
+/// word of alternatives; placeholders get sample values.
+fn expand(form: &str) -> Vec<Vec<String>> {
+    let mut alternatives = Vec::new();
+    let mut depth = 0;
+    let mut current = String::new();
+    let chars: Vec<char> = form.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 && c == '|' && chars.get(i.wrapping_sub(1)) == Some(&' ') {
+            alternatives.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    alternatives.push(current);
+    let mut lines = Vec::new();
+    for (i, alternative) in alternatives.iter().enumerate() {
+        let text = if i == 0 { alternative.clone() } else { format!("flinkdeck {alternative}") };
+        lines.extend(expand_groups(&tokens(&text)));
+    }
+    lines
+}
+
+/// Words, with each bracketed group kept as one token.
+fn tokens(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut depth = 0;
+    let mut current = String::new();
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth -= 1,
+            _ => {}
+        }
+        if c == ' ' && depth == 0 {
+            if !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
+fn expand_groups(tokens: &[String]) -> Vec<Vec<String>> {
+    let Some((first, rest)) = tokens.split_first() else { return vec![Vec::new()] };
+    let choices: Vec<Vec<String>> =
+        if let Some(inner) = first.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            std::iter::once(Vec::new())
+                .chain(inner.split(" | ").flat_map(|alt| expand_groups(&self::tokens(alt))))
+                .collect()
+        } else if let Some(inner) = first.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+            inner.split(" | ").flat_map(|alt| expand_groups(&self::tokens(alt))).collect()
+        } else if first.contains('|') {
+            first.split('|').map(|word| vec![sample(word)]).collect()
+        } else {
+            vec![vec![sample(first)]]
+        };
+    let tails = expand_groups(rest);
+    choices
+        .iter()
+        .flat_map(|head| tails.iter().map(move |tail| [head.clone(), tail.clone()].concat()))
+        .collect()
+}
+
+fn sample(word: &str) -> String {
+    match word {
+        "JOB" => "a1b2c3d4",
+        "PATH" => "job.jar",
+        "CLASS" => "org.example.Job",
+        "N" => "2",
+        "FILE" => "job.sql",
+        "STATEMENTS" => "SELECT",
+        "ID" => "7",
+        "REGEX" => "ERROR",
+        "ARGS..." => "--input",
+        other => other,
+    }
+    .to_string()
+}
+
+#[test]
+fn every_command_line_the_readme_shows_parses_and_resolves_its_clusters() {
+    let forms = readme_forms();
+    assert!(forms.len() >= 15, "{forms:?}");
+    let mut checked = 0;
+    for form in &forms {
+        let lines = expand(form);
+        assert!(!lines.is_empty(), "{form}");
+        for words in lines {
+            let line = words.join(" ");
+            let cli = Cli::try_parse_command_line(&words)
+                .unwrap_or_else(|e| panic!("README form {form:?} as {line:?}:\n{e}"));
+            let clusters =
+                clusters_of(&cli).unwrap_or_else(|e| panic!("README form {line:?}: {e}"));
+            if matches!(cli.command, Some(Command::Submit { .. })) {
+                assert_eq!(clusters, ["NAME"], "{line}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} command lines");
+}
+
+#[test]
+fn a_cluster_named_on_the_command_line_can_be_picked_by_the_command() {
+    let cli = parse(
+        "flinkdeck --cluster a=http://127.0.0.1:1 --cluster b=http://127.0.0.1:2 \
+         submit --cluster a --jar x.jar",
+    );
+    assert_eq!(clusters_of(&cli).unwrap(), ["a"]);
+    // A NAME=URL before the command wins over a configured cluster of that name.
+    let cli = parse("flinkdeck --cluster NAME=http://127.0.0.1:9 jobs --cluster NAME");
+    let mut config = Config::parse(CONFIG, Path::new("test.toml")).unwrap();
+    config.override_clusters(&cli.clusters, &cli.picked_clusters).unwrap();
+    assert_eq!(config.clusters[0].url, "http://127.0.0.1:9");
+    // Flags after the command alone work as before: a configured name or a URL.
+    let cli = parse("flinkdeck restart j1 --cluster http://127.0.0.1:1 --cluster NAME");
+    assert_eq!(clusters_of(&cli).unwrap(), ["127.0.0.1:1", "NAME"]);
+    // Before the command, several clusters are all in use.
+    let cli = parse("flinkdeck --cluster NAME --cluster x=http://127.0.0.1:3 jobs");
+    assert_eq!(clusters_of(&cli).unwrap(), ["NAME", "x"]);
+}
+
+#[test]
+fn an_unknown_cluster_name_lists_the_known_ones() {
+    let cli = parse("flinkdeck --cluster a=http://127.0.0.1:1 submit --cluster c --jar x.jar");
+    let error = clusters_of(&cli).unwrap_err();
+    assert!(error.contains("\"c\"") && error.contains("known: a, NAME"), "{error}");
+}
