@@ -158,14 +158,33 @@ fn secret(inline: &Option<String>, env: &Option<String>) -> Option<String> {
 /// A configuration problem, worded for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("cannot write the default config to {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    // The I/O error is part of the message, not a `source`: a report would print it twice.
+    #[error("cannot read {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("cannot write the default config to {path}: {error}")]
+    Write { path: PathBuf, error: std::io::Error },
     #[error("{path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
+}
+
+impl ConfigError {
+    /// What the user can do about it, when the message alone does not say.
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            Self::Read { error, .. } if error.kind() == std::io::ErrorKind::NotFound => Some(
+                "check the path; without --config flinkdeck reads <config dir>/config.toml \
+                 (`flinkdeck paths` shows it) and writes a commented default there on first run"
+                    .into(),
+            ),
+            Self::Write { .. } => Some(
+                "set FLINKDECK_CONFIG_DIR to a directory you can write, or pass --config FILE"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 impl Config {
@@ -186,10 +205,10 @@ impl Config {
         if !path.exists() {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)
-                    .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+                    .map_err(|error| ConfigError::Write { path: path.to_path_buf(), error })?;
             }
             std::fs::write(path, DEFAULT_CONFIG)
-                .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+                .map_err(|error| ConfigError::Write { path: path.to_path_buf(), error })?;
         }
         Self::load(path)
     }
@@ -197,7 +216,7 @@ impl Config {
     /// Loads an existing file (for `--config FILE`, which is never created).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
         Self::parse(&text, path)
     }
 

@@ -1,11 +1,14 @@
 //! The `flinkdeck` binary: parses the command line, resolves config and paths, and hands
 //! over to the console, a CLI report or the sandbox.
 
+use std::io::IsTerminal;
 use std::path::Path;
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::Section;
+use color_eyre::config::Theme;
+use color_eyre::eyre::{Report, Result, WrapErr, eyre};
 use flinkdeck::cli::{Cli, Command, SandboxAction, table};
-use flinkdeck::config::{Config, GatewayConfig};
+use flinkdeck::config::{Config, ConfigError, GatewayConfig};
 use flinkdeck::fleet::{Fleet, now_ms};
 use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
@@ -14,10 +17,16 @@ use flinkdeck::store::{self, Store};
 use flinkdeck::{monitor, tui};
 
 fn main() -> Result<()> {
-    // Errors here are for operators, not developers: no source locations or env hints.
+    // Errors here are for operators, not developers: the message and its fix, no source
+    // locations, env hints or span traces; a backtrace only when RUST_BACKTRACE asks for one.
+    // Colour only on a terminal, so redirected errors stay plain text.
+    let plain = !std::io::stderr().is_terminal()
+        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     color_eyre::config::HookBuilder::default()
         .display_location_section(false)
         .display_env_section(false)
+        .capture_span_trace_by_default(false)
+        .theme(if plain { Theme::new() } else { Theme::dark() })
         .install()?;
     let cli = Cli::parse_command_line();
     let paths = Paths::resolve(cli.data_dir.as_deref()).map_err(|e| eyre!(e))?;
@@ -47,10 +56,10 @@ fn init_logging(paths: &Paths) {
 
 fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
     let mut config = match &cli.config {
-        Some(file) => Config::load(file)?,
-        None => Config::load_or_init(&paths.config_file())?,
+        Some(file) => Config::load(file).map_err(config_report)?,
+        None => Config::load_or_init(&paths.config_file()).map_err(config_report)?,
     };
-    config.override_clusters(&cli.clusters, &cli.picked_clusters)?;
+    config.override_clusters(&cli.clusters, &cli.picked_clusters).map_err(config_report)?;
     if let Some(url) = &cli.gateway {
         // A gateway named on the command line serves whichever clusters are in use.
         config.gateway = Some(GatewayConfig { url: url.clone(), cluster: None });
@@ -60,6 +69,14 @@ fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
         config.clusters.iter_mut().for_each(|c| c.read_only = true);
     }
     Ok(config)
+}
+
+/// A config error with its fix, if it has one.
+fn config_report(error: ConfigError) -> Report {
+    match error.fix() {
+        Some(fix) => Report::new(error).suggestion(fix),
+        None => Report::new(error),
+    }
 }
 
 async fn run(cli: Cli, paths: Paths) -> Result<()> {

@@ -3,9 +3,41 @@
 //! writes.
 
 use std::path::Path;
+use std::process::Output;
 
 use flinkdeck::cli::{Cli, Command};
 use flinkdeck::config::Config;
+use flinkdeck::sim::{Behavior, SimCluster};
+use tempfile::TempDir;
+
+/// The binary with its own config, data and cache dirs, no backtrace asked for, and stderr
+/// a pipe (not a terminal).
+fn flinkdeck(home: &TempDir) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
+    command
+        .env("FLINKDECK_CONFIG_DIR", home.path().join("config"))
+        .env("FLINKDECK_DATA_DIR", home.path().join("data"))
+        .env("FLINKDECK_CACHE_DIR", home.path().join("cache"))
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .env_remove("NO_COLOR");
+    command
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A user's error: the message, no colour codes in a pipe, none of a developer's sections.
+fn assert_user_error(output: &Output, message: &str) -> String {
+    let stderr = stderr_of(output);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains(message), "{stderr}");
+    for noise in ["BACKTRACE", "Backtrace omitted", "Location:", "SPANTRACE", "\x1b["] {
+        assert!(!stderr.contains(noise), "{noise:?} in:\n{stderr}");
+    }
+    stderr
+}
 
 /// The config the README's forms are resolved against: `NAME` stands for a configured cluster.
 const CONFIG: &str = "[[clusters]]\nname = 'NAME'\nurl = 'http://127.0.0.1:8081'\n";
@@ -174,4 +206,42 @@ fn an_unknown_cluster_name_lists_the_known_ones() {
     let cli = parse("flinkdeck --cluster a=http://127.0.0.1:1 submit --cluster c --jar x.jar");
     let error = clusters_of(&cli).unwrap_err();
     assert!(error.contains("\"c\"") && error.contains("known: a, NAME"), "{error}");
+}
+
+#[test]
+fn a_bad_config_prints_the_message_and_the_fix_but_no_backtrace() {
+    let home = TempDir::new().unwrap();
+    let output = flinkdeck(&home).args(["--config", "/nonexistent.toml", "jobs"]).output().unwrap();
+    let stderr =
+        assert_user_error(&output, "cannot read /nonexistent.toml: No such file or directory");
+    assert_eq!(stderr.matches("No such file or directory").count(), 1, "{stderr}");
+    assert!(stderr.contains("Suggestion: check the path"), "{stderr}");
+
+    let broken = home.path().join("broken.toml");
+    std::fs::write(&broken, "[poll]\ninterval = 5\n").unwrap();
+    let output = flinkdeck(&home).arg("--config").arg(&broken).arg("jobs").output().unwrap();
+    assert_user_error(&output, &format!("{} is not valid", broken.display()));
+
+    // A developer still gets the backtrace by asking for it.
+    let output = flinkdeck(&home)
+        .args(["--config", "/nonexistent.toml", "jobs"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(stderr_of(&output).contains("BACKTRACE"), "{}", stderr_of(&output));
+}
+
+#[tokio::test]
+async fn an_unknown_job_says_how_to_list_jobs_and_which_clusters_did_not_answer() {
+    let cluster = SimCluster::start(Behavior::Healthy, 0, 3).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let home = TempDir::new().unwrap();
+    let mut command = flinkdeck(&home);
+    command.args(["restart", "nosuchjob", "--cluster"]).arg(format!("up={}", cluster.url()));
+    command.args(["--cluster", &format!("down=http://127.0.0.1:{closed}")]);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+    let stderr = assert_user_error(&output, "no job has the id or name \"nosuchjob\"");
+    assert!(stderr.contains("Warning: cluster down did not answer: cannot connect"), "{stderr}");
+    assert!(!stderr.contains("cluster up did not answer"), "{stderr}");
+    assert!(stderr.contains("Suggestion: `flinkdeck jobs` lists the jobs"), "{stderr}");
 }

@@ -40,7 +40,7 @@ pub async fn run(
     for report in monitor::poll_all_once(config).await {
         fleet.apply(report);
     }
-    let (cluster, found) = fleet.resolve_job(job).map_err(|e| eyre!(e))?;
+    let (cluster, found) = super::resolve_job(&fleet, job)?;
     let (jid, state) = (found.summary.jid.clone(), found.summary.state.clone());
     let cluster_config =
         config.clusters.iter().find(|c| c.name == cluster).expect("a configured cluster");

@@ -8,6 +8,10 @@ pub mod table;
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
+use color_eyre::Section;
+use color_eyre::eyre::{Report, eyre};
+
+use crate::fleet::{Fleet, Health, Job};
 
 /// A terminal console for Apache Flink: every job of every cluster in one live list.
 #[derive(Debug, Parser)]
@@ -248,6 +252,19 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+/// Finds JOB in a freshly polled fleet. A miss says how to list the jobs and which clusters
+/// did not answer (their jobs are unknown, so JOB may well be there).
+pub fn resolve_job<'a>(fleet: &'a Fleet, query: &str) -> Result<(&'a str, &'a Job), Report> {
+    fleet.resolve_job(query).map_err(|message| {
+        let mut report = eyre!(message);
+        for cluster in fleet.clusters.iter().filter(|c| c.health != Health::Up) {
+            let why = cluster.last_error.as_deref().unwrap_or("no answer");
+            report = report.warning(format!("cluster {} did not answer: {why}", cluster.name));
+        }
+        report.suggestion("`flinkdeck jobs` lists the jobs of the clusters in use")
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -150,7 +150,7 @@ async fn job_operator(
     for report in monitor::poll_all_once(config).await {
         fleet.apply(report);
     }
-    let (cluster, job) = fleet.resolve_job(query).map_err(|e| eyre!(e))?;
+    let (cluster, job) = super::resolve_job(&fleet, query)?;
     let cluster = config.clusters.iter().find(|c| c.name == cluster).expect("a configured cluster");
     Ok((operator(cluster, config, journal)?, job.summary.jid.clone()))
 }
