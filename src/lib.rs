@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod ops;
 pub mod paths;
 pub mod poller;
+pub mod private_fs;
 pub mod sandbox;
 
 pub mod sim;
