@@ -192,7 +192,7 @@ async fn sandbox_up(paths: &Paths, flink_version: &str) -> Result<SandboxState> 
     let mut options = SandboxOptions::demo(paths.sandbox_dir(), paths.cache_dir.clone());
     options.flink_version = flink_version.to_string();
     let state = sandbox::up(&options).await.wrap_err("starting the sandbox")?;
-    let store = Store::open(&paths.database_file())?;
+    let store = flinkdeck::cli::open_store(&paths.database_file())?;
     for (cluster, name, jid, program) in state.sample_programs(&options) {
         if store.spec_for_job(&cluster, &jid)?.is_none() {
             store.insert_spec(&name, &cluster, &Program::Jar(program), Some(&jid))?;
@@ -228,7 +228,7 @@ fn print_sandbox(state: &SandboxState, up: bool) {
 async fn poll_fleet(config: &Config, paths: &Paths) -> Fleet {
     let mut fleet = Fleet::new(&config.clusters);
     let reports = monitor::poll_all_once(config).await;
-    match Store::open(&paths.database_file()) {
+    match flinkdeck::cli::open_store(&paths.database_file()) {
         Ok(mut store) => {
             for report in &reports {
                 if let Err(e) = store.record_poll(report) {
@@ -246,23 +246,37 @@ async fn poll_fleet(config: &Config, paths: &Paths) -> Fleet {
 
 async fn open_console(config: Config, paths: &Paths, read_only: bool) -> Result<()> {
     let database = paths.database_file();
-    let cached = open_cache(&database, &config)?;
+    let (cached, notice) = open_cache(&database, &config)?;
     tui::run(tui::Console {
         config,
         config_dir: paths.config_dir.clone(),
         database,
         cached,
         read_only,
+        notice,
     })
     .await
 }
 
-fn open_cache(database: &Path, config: &Config) -> Result<Fleet> {
-    match Store::open(database) {
-        Ok(store) => Ok(store::cached_fleet(&store, &config.clusters)?),
+/// The cached fleet, and what the console must say about the cache: a corrupt file was moved
+/// aside, or there is no cache at all (then every job action is refused: none runs without
+/// its journal). Said on stderr too, where it outlives the console's screen.
+fn open_cache(database: &Path, config: &Config) -> Result<(Fleet, Option<String>)> {
+    let (fleet, notice) = match Store::open_or_recover(database) {
+        Ok((store, recovered)) => {
+            (store::cached_fleet(&store, &config.clusters)?, recovered.map(|r| r.to_string()))
+        }
         Err(e) => {
             tracing::warn!("starting without the cache: {e}");
-            Ok(Fleet::new(&config.clusters))
+            let notice = format!(
+                "the cache could not be opened ({e}): starting without it; job actions are \
+                 refused while the journal is unavailable"
+            );
+            (Fleet::new(&config.clusters), Some(notice))
         }
+    };
+    if let Some(notice) = &notice {
+        eprintln!("flinkdeck: {notice}");
     }
+    Ok((fleet, notice))
 }

@@ -245,3 +245,29 @@ async fn an_unknown_job_says_how_to_list_jobs_and_which_clusters_did_not_answer(
     assert!(!stderr.contains("cluster up did not answer"), "{stderr}");
     assert!(stderr.contains("Suggestion: `flinkdeck jobs` lists the jobs"), "{stderr}");
 }
+
+#[test]
+fn a_corrupt_cache_is_moved_aside_and_history_still_works() {
+    let home = TempDir::new().unwrap();
+    let data = home.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let database = data.join("flinkdeck.sqlite3");
+    let garbage = b"not a database: a stray `> flinkdeck.sqlite3` wrote this\n".repeat(200);
+    std::fs::write(&database, &garbage).unwrap();
+
+    let output = flinkdeck(&home).arg("history").output().unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    let moved = stderr
+        .split_whitespace()
+        .find(|w| w.contains("flinkdeck.sqlite3.corrupt-"))
+        .unwrap_or_else(|| panic!("no moved file named in:\n{stderr}"));
+    assert_eq!(std::fs::read(moved).unwrap(), garbage, "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "only the header: {stdout}");
+
+    // The fresh file is a working journal: the next command says nothing about it.
+    let output = flinkdeck(&home).args(["history", "--json"]).output().unwrap();
+    assert!(output.status.success() && stderr_of(&output).is_empty(), "{}", stderr_of(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "[]");
+}

@@ -5,13 +5,14 @@ pub mod ops;
 pub mod sql;
 pub mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::Section;
 use color_eyre::eyre::{Report, eyre};
 
 use crate::fleet::{Fleet, Health, Job};
+use crate::store::{Store, StoreError};
 
 /// A terminal console for Apache Flink: every job of every cluster in one live list.
 #[derive(Debug, Parser)]
@@ -252,6 +253,16 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+/// Opens the database for a command. A corrupt file is moved aside and replaced (said on
+/// stderr, naming where it went), so the command still has its journal.
+pub fn open_store(database: &Path) -> Result<Store, StoreError> {
+    let (store, recovered) = Store::open_or_recover(database)?;
+    if let Some(recovered) = recovered {
+        eprintln!("flinkdeck: {recovered}");
+    }
+    Ok(store)
 }
 
 /// Finds JOB in a freshly polled fleet. A miss says how to list the jobs and which clusters

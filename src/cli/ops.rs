@@ -14,12 +14,13 @@ use crate::monitor;
 use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Operation, Program, SqlProgram};
 use crate::store::SharedStore;
-use crate::store::Store;
 
 /// Runs one operation command.
 pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<()> {
     let journal = || -> Result<SharedStore> {
-        Ok(SharedStore::new(Store::open(database).wrap_err("opening the operations journal")?))
+        Ok(SharedStore::new(
+            super::open_store(database).wrap_err("opening the operations journal")?,
+        ))
     };
     match command {
         Command::Submit { jar, sql, entry_class, parallelism, name, args } => {
@@ -110,7 +111,7 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             resume(config, journal()?, *list, *abandon, *json).await?
         }
         Command::History { job, json, limit } => {
-            let store = Store::open(database)?;
+            let store = super::open_store(database).wrap_err("opening the operations journal")?;
             let operations = store.history(job.as_deref(), *limit)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&operations)?);

@@ -13,7 +13,6 @@ use crate::config::{Auth, Config};
 use crate::fleet::now_ms;
 use crate::gateway::{GatewayClient, ResultKind, ResultSet, ResultView, SqlSession};
 use crate::sql::{StatementKind, split};
-use crate::store::Store;
 use crate::store::sql::{Outcome, StatementEnd};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,7 +35,9 @@ pub async fn run(
         bail!("no statement to run");
     }
     // The history is a convenience: a CLI run without a writable cache still runs.
-    let history = Store::open(database).ok();
+    let history = super::open_store(database)
+        .map_err(|e| eprintln!("flinkdeck: running without the statement history: {e}"))
+        .ok();
     let mut client = GatewayClient::new(&gateway.url, &Auth::default(), REQUEST_TIMEOUT)?;
     client.negotiate().await.map_err(|e| eyre!("{}: {e}", gateway.url))?;
     let mut session =

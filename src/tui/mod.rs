@@ -52,6 +52,8 @@ pub struct Console {
     /// The fleet as the cache knew it: shown at once, marked stale.
     pub cached: Fleet,
     pub read_only: bool,
+    /// Said in the status line at start (a corrupt cache moved aside, no journal).
+    pub notice: Option<String>,
 }
 
 /// Loads the configured theme first, then every other known theme (for switching).
@@ -98,6 +100,9 @@ pub async fn run(console: Console) -> Result<()> {
     let themes = load_themes(&console.config, &console.config_dir)?;
     let mut app = App::new(console.cached, themes, keymap, now_ms(), format::local_offset());
     app.read_only = console.read_only;
+    if let Some(notice) = console.notice {
+        app.say_error(notice);
+    }
 
     let writer = StoreWriter::spawn(console.database.clone());
     let (monitor, mut reports) = Monitor::start(&console.config, Some(writer));
