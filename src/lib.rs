@@ -17,6 +17,7 @@ pub mod paths;
 pub mod poller;
 pub mod private_fs;
 pub mod sandbox;
+pub mod secrets;
 
 pub mod sim;
 pub mod sql;

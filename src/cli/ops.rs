@@ -13,6 +13,7 @@ use crate::flink::FlinkClient;
 use crate::monitor;
 use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Operation, Program, SqlProgram};
+use crate::secrets;
 use crate::store::SharedStore;
 
 /// Runs one operation command.
@@ -105,7 +106,7 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             };
             let (name, program) = operator.adoption_draft(&jid, program).await?;
             let spec = operator.adopt(&jid, &name, Program::Jar(program)).await?;
-            println!("{}", serde_json::to_string_pretty(&spec)?);
+            println!("{}", masked_json(&spec)?);
         }
         Command::Resume { list, abandon, json } => {
             resume(config, journal()?, *list, *abandon, *json).await?
@@ -114,7 +115,7 @@ pub async fn run(command: &Command, config: &Config, database: &Path) -> Result<
             let store = super::open_store(database).wrap_err("opening the operations journal")?;
             let operations = store.history(job.as_deref(), *limit)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&operations)?);
+                println!("{}", masked_json(&operations)?);
             } else {
                 print!("{}", history_table(&operations));
             }
@@ -130,6 +131,13 @@ fn print(as_json: bool, value: serde_json::Value, text: &str) {
     } else {
         println!("{text}");
     }
+}
+
+/// Pretty JSON of launch specs or journal entries, secrets hidden (see [`secrets::mask_json`]).
+fn masked_json(value: &impl serde::Serialize) -> Result<String> {
+    let mut value = serde_json::to_value(value)?;
+    secrets::mask_json(&mut value);
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
 fn file_stem(path: &Path) -> String {
@@ -166,7 +174,7 @@ async fn resume(
     let open = journal.with(|s| s.resumable_restarts()).await?;
     if list {
         if as_json {
-            println!("{}", serde_json::to_string_pretty(&open)?);
+            println!("{}", masked_json(&open)?);
         } else if open.is_empty() {
             println!("no interrupted restart");
         } else {
