@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::private_fs;
+
 const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
 
 /// Everything read from the config file, after command-line overrides.
@@ -141,6 +143,12 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// Whether the config itself holds a credential: an inline password or token, or
+    /// headers (they usually carry one). `*_env` names only point at one.
+    pub fn holds_secrets(&self) -> bool {
+        self.password.is_some() || self.token.is_some() || !self.headers.is_empty()
+    }
+
     /// The password, from the config or the named environment variable.
     pub fn resolved_password(&self) -> Option<String> {
         secret(&self.password, &self.password_env)
@@ -203,14 +211,35 @@ impl Config {
     /// Loads `path`, writing the commented default there first if it does not exist.
     pub fn load_or_init(path: &Path) -> Result<Self, ConfigError> {
         if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|error| ConfigError::Write { path: path.to_path_buf(), error })?;
+            let failed = |error| ConfigError::Write { path: path.to_path_buf(), error };
+            // The file will hold credentials: only its owner may read it or list its dir.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                private_fs::create_private_dir(dir).map_err(failed)?;
             }
-            std::fs::write(path, DEFAULT_CONFIG)
-                .map_err(|error| ConfigError::Write { path: path.to_path_buf(), error })?;
+            private_fs::write_private_file(path, DEFAULT_CONFIG.as_bytes()).map_err(failed)?;
         }
         Self::load(path)
+    }
+
+    /// The warning to give (as ssh does for a private key) when this config, read from
+    /// `path`, holds secrets that other users of the host can read.
+    pub fn exposed_secrets_warning(&self, path: &Path) -> Option<String> {
+        let holders: Vec<&str> = self
+            .clusters
+            .iter()
+            .filter(|c| c.auth.holds_secrets())
+            .map(|c| c.name.as_str())
+            .collect();
+        if holders.is_empty() || !private_fs::readable_by_others(path).unwrap_or(false) {
+            return None;
+        }
+        Some(format!(
+            "warning: {} holds secrets ([clusters.auth] of {}) and other users can read it; \
+             fix it with: chmod 600 {}",
+            path.display(),
+            holders.join(", "),
+            path.display()
+        ))
     }
 
     /// Loads an existing file (for `--config FILE`, which is never created).

@@ -12,6 +12,7 @@ use flinkdeck::config::{Config, ConfigError, GatewayConfig};
 use flinkdeck::fleet::{Fleet, now_ms};
 use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
+use flinkdeck::private_fs;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
 use flinkdeck::store::{self, Store};
 use flinkdeck::{monitor, tui};
@@ -38,11 +39,10 @@ fn main() -> Result<()> {
 
 /// Logs go to a file in the data dir, never to the terminal the console draws on.
 fn init_logging(paths: &Paths) {
-    if std::fs::create_dir_all(&paths.data_dir).is_err() {
+    if private_fs::create_private_dir(&paths.data_dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(paths.log_file())
-    else {
+    let Ok(file) = private_fs::open_private_append(&paths.log_file()) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKDECK_LOG")
@@ -55,10 +55,14 @@ fn init_logging(paths: &Paths) {
 }
 
 fn load_config(cli: &Cli, paths: &Paths) -> Result<Config> {
+    let file = cli.config.clone().unwrap_or_else(|| paths.config_file());
     let mut config = match &cli.config {
-        Some(file) => Config::load(file).map_err(config_report)?,
-        None => Config::load_or_init(&paths.config_file()).map_err(config_report)?,
+        Some(_) => Config::load(&file).map_err(config_report)?,
+        None => Config::load_or_init(&file).map_err(config_report)?,
     };
+    if let Some(warning) = config.exposed_secrets_warning(&file) {
+        eprintln!("flinkdeck: {warning}");
+    }
     config.override_clusters(&cli.clusters, &cli.picked_clusters).map_err(config_report)?;
     if let Some(url) = &cli.gateway {
         // A gateway named on the command line serves whichever clusters are in use.

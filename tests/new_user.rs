@@ -2,6 +2,7 @@
 //! messages of user errors, a broken cache file, and the permissions of the files flinkdeck
 //! writes.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
@@ -270,4 +271,76 @@ fn a_corrupt_cache_is_moved_aside_and_history_still_works() {
     let output = flinkdeck(&home).args(["history", "--json"]).output().unwrap();
     assert!(output.status.success() && stderr_of(&output).is_empty(), "{}", stderr_of(&output));
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "[]");
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn the_dirs_and_files_of_a_first_run_are_private() {
+    let home = TempDir::new().unwrap();
+    let output = flinkdeck(&home).args(["jobs", "--cluster", &closed_port_url()]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (config, data) = (home.path().join("config"), home.path().join("data"));
+    assert_eq!(mode(&config), 0o700, "config dir");
+    assert_eq!(mode(&config.join("config.toml")), 0o600, "config file");
+    assert_eq!(mode(&data), 0o700, "data dir");
+    assert_eq!(mode(&data.join("flinkdeck.log")), 0o600, "log file");
+    assert_eq!(mode(&data.join("flinkdeck.sqlite3")), 0o600, "database");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+
+    // A database an older flinkdeck left readable is tightened, with its -wal and -shm.
+    let database = data.join("flinkdeck.sqlite3");
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = flinkdeck(&home).arg("history").output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(mode(&database), 0o600);
+}
+
+#[test]
+fn a_config_with_secrets_that_others_can_read_is_warned_about() {
+    let home = TempDir::new().unwrap();
+    let file = home.path().join("shared.toml");
+    let with_password = "[[clusters]]\nname = 'prod'\nurl = 'http://127.0.0.1:1'\n\
+                         [clusters.auth]\nusername = 'ops'\npassword = 'hunter2'\n";
+    let run = |text: &str, mode: u32| {
+        std::fs::write(&file, text).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let output = flinkdeck(&home)
+            .arg("--config")
+            .arg(&file)
+            .args(["jobs", "--cluster", &closed_port_url()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        stderr_of(&output)
+    };
+    let stderr = run(with_password, 0o644);
+    let name = file.display();
+    assert!(
+        stderr.contains(&format!("warning: {name} holds secrets ([clusters.auth] of prod)")),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("chmod 600 {name}")), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(!run(with_password, 0o600).contains("warning"), "0600 is private");
+    let with_env = "[[clusters]]\nname = 'prod'\nurl = 'http://127.0.0.1:1'\n\
+                    [clusters.auth]\nusername = 'ops'\npassword_env = 'PROD_PASSWORD'\n";
+    assert!(!run(with_env, 0o644).contains("warning"), "no secret in the file");
+    let with_header = "[[clusters]]\nname = 'edge'\nurl = 'http://127.0.0.1:1'\n\
+                       [clusters.auth.headers]\nX-Api-Key = 'k'\n";
+    assert!(run(with_header, 0o640).contains("[clusters.auth] of edge"), "headers count");
 }
