@@ -8,7 +8,7 @@ use std::process::Output;
 
 use flinkdeck::cli::{Cli, Command};
 use flinkdeck::config::Config;
-use flinkdeck::sim::{Behavior, SimCluster};
+use flinkdeck::sim::{Behavior, SimCluster, synthetic_jobs};
 use tempfile::TempDir;
 
 /// The binary with its own config, data and cache dirs, no backtrace asked for, and stderr
@@ -245,6 +245,18 @@ async fn an_unknown_job_says_how_to_list_jobs_and_which_clusters_did_not_answer(
     assert!(stderr.contains("Warning: cluster down did not answer: cannot connect"), "{stderr}");
     assert!(!stderr.contains("cluster up did not answer"), "{stderr}");
     assert!(stderr.contains("Suggestion: `flinkdeck jobs` lists the jobs"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_refused_request_prints_flinks_answer_without_a_backtrace() {
+    let cluster = SimCluster::start(Behavior::Healthy, 0, 3).await.unwrap();
+    let jid = synthetic_jobs(0, 3)[0].jid.clone();
+    let home = TempDir::new().unwrap();
+    let mut command = flinkdeck(&home);
+    command.args(["cancel", &jid, "--cluster"]).arg(format!("sim={}", cluster.url()));
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+    let stderr = assert_user_error(&output, "HTTP 404");
+    assert!(stderr.contains(&format!("Not found: /jobs/{jid}")), "{stderr}");
 }
 
 #[test]
