@@ -45,7 +45,7 @@ pub fn mask_sql_options(sql: &str) -> Cow<'_, str> {
         let (key, value) = (&pair[0], &pair[1]);
         let between = &sql[key.end..value.start];
         if between.trim() == "=" && is_sensitive_key(&key.text(sql)) {
-            hidden.push(value.start + 1..value.end - 1);
+            hidden.push(value.start + 1..value.content_end());
         }
     }
     if hidden.is_empty() {
@@ -120,16 +120,22 @@ pub fn mask_json(value: &mut serde_json::Value) {
     }
 }
 
-/// A `'…'` literal: byte offsets of its quotes (`end` is past the closing one).
+/// A `'…'` literal: byte offsets of its opening quote and past its end (past the closing
+/// quote, or the end of the text for an unterminated one, as in a failed statement).
 struct Literal {
     start: usize,
     end: usize,
+    closed: bool,
 }
 
 impl Literal {
+    fn content_end(&self) -> usize {
+        if self.closed { self.end - 1 } else { self.end }
+    }
+
     /// The literal's text, with `''` read as one quote.
     fn text(&self, sql: &str) -> String {
-        sql[self.start + 1..self.end - 1].replace("''", "'")
+        sql[self.start + 1..self.content_end()].replace("''", "'")
     }
 }
 
@@ -155,10 +161,11 @@ fn string_literals(sql: &str) -> Vec<Literal> {
                     i += 1;
                 }
                 if i >= bytes.len() {
-                    break; // unterminated: nothing after it is a pair
+                    literals.push(Literal { start, end: bytes.len(), closed: false });
+                    break;
                 }
                 i += 1;
-                literals.push(Literal { start, end: i });
+                literals.push(Literal { start, end: i, closed: true });
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
                 i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n);
@@ -219,10 +226,8 @@ mod tests {
         let commented = "-- don't\nSELECT 'token' = 'kept' /* it's */";
         assert_eq!(mask_sql_options(commented), "-- don't\nSELECT 'token' = '******' /* it's */");
         assert!(matches!(mask_sql_options("SELECT 1"), Cow::Borrowed(_)));
-        assert_eq!(
-            mask_sql_options("SELECT 'password' = 'unterminated"),
-            "SELECT 'password' = 'unterminated"
-        );
+        // A failed statement's unterminated value is hidden to the end.
+        assert_eq!(mask_sql_options("SET 'password' = 'hunter2"), "SET 'password' = '******");
     }
 
     #[test]
