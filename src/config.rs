@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::private_fs;
+
 const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
 
 /// Everything read from the config file, after command-line overrides.
@@ -141,6 +143,12 @@ impl fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// Whether the config itself holds a credential: an inline password or token, or
+    /// headers (they usually carry one). `*_env` names only point at one.
+    pub fn holds_secrets(&self) -> bool {
+        self.password.is_some() || self.token.is_some() || !self.headers.is_empty()
+    }
+
     /// The password, from the config or the named environment variable.
     pub fn resolved_password(&self) -> Option<String> {
         secret(&self.password, &self.password_env)
@@ -158,14 +166,33 @@ fn secret(inline: &Option<String>, env: &Option<String>) -> Option<String> {
 /// A configuration problem, worded for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("cannot write the default config to {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    // The I/O error is part of the message, not a `source`: a report would print it twice.
+    #[error("cannot read {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("cannot write the default config to {path}: {error}")]
+    Write { path: PathBuf, error: std::io::Error },
     #[error("{path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
+}
+
+impl ConfigError {
+    /// What the user can do about it, when the message alone does not say.
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            Self::Read { error, .. } if error.kind() == std::io::ErrorKind::NotFound => Some(
+                "check the path; without --config flinkdeck reads <config dir>/config.toml \
+                 (`flinkdeck paths` shows it) and writes a commented default there on first run"
+                    .into(),
+            ),
+            Self::Write { .. } => Some(
+                "set FLINKDECK_CONFIG_DIR to a directory you can write, or pass --config FILE"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 impl Config {
@@ -184,41 +211,68 @@ impl Config {
     /// Loads `path`, writing the commented default there first if it does not exist.
     pub fn load_or_init(path: &Path) -> Result<Self, ConfigError> {
         if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+            let failed = |error| ConfigError::Write { path: path.to_path_buf(), error };
+            // The file will hold credentials: only its owner may read it or list its dir.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                private_fs::create_private_dir(dir).map_err(failed)?;
             }
-            std::fs::write(path, DEFAULT_CONFIG)
-                .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })?;
+            private_fs::write_private_file(path, DEFAULT_CONFIG.as_bytes()).map_err(failed)?;
         }
         Self::load(path)
+    }
+
+    /// The warning to give (as ssh does for a private key) when this config, read from
+    /// `path`, holds secrets that other users of the host can read.
+    pub fn exposed_secrets_warning(&self, path: &Path) -> Option<String> {
+        let holders: Vec<&str> = self
+            .clusters
+            .iter()
+            .filter(|c| c.auth.holds_secrets())
+            .map(|c| c.name.as_str())
+            .collect();
+        if holders.is_empty() || !private_fs::readable_by_others(path).unwrap_or(false) {
+            return None;
+        }
+        Some(format!(
+            "warning: {} holds secrets ([clusters.auth] of {}) and other users can read it; \
+             fix it with: chmod 600 {}",
+            path.display(),
+            holders.join(", "),
+            path.display()
+        ))
     }
 
     /// Loads an existing file (for `--config FILE`, which is never created).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
         Self::parse(&text, path)
     }
 
-    /// Replaces the configured clusters with `--cluster` values: `[NAME=]URL`, or the name
-    /// of a configured cluster.
-    pub fn override_clusters(&mut self, specs: &[String]) -> Result<(), ConfigError> {
-        if specs.is_empty() {
+    /// Applies the `--cluster` flags: `given` (before the command) replace the configured
+    /// clusters; `picked` (after it, as in `submit --cluster NAME`) choose the clusters in use
+    /// from those given and the configured ones. Each is `[NAME=]URL` or a cluster's name.
+    pub fn override_clusters(
+        &mut self,
+        given: &[String],
+        picked: &[String],
+    ) -> Result<(), ConfigError> {
+        if given.is_empty() && picked.is_empty() {
             return Ok(());
         }
         let configured = std::mem::take(&mut self.clusters);
-        self.clusters = specs
-            .iter()
-            .map(|spec| match configured.iter().find(|c| c.name == *spec) {
-                // A bare name picks a configured cluster (with its auth and kind).
-                Some(cluster) => Ok(cluster.clone()),
-                None if !spec.contains("://") => Err(ConfigError::Invalid(format!(
-                    "--cluster {spec:?} is neither a configured cluster name nor [NAME=]URL"
-                ))),
-                None => parse_cluster_flag(spec),
-            })
-            .collect::<Result<_, _>>()?;
+        let given = resolve_cluster_flags(given, &configured)?;
+        self.clusters = if picked.is_empty() {
+            given
+        } else {
+            // A name defined as NAME=URL on the command line wins over a configured one.
+            let known: Vec<ClusterConfig> = given
+                .iter()
+                .cloned()
+                .chain(configured.into_iter().filter(|c| !given.iter().any(|g| g.name == c.name)))
+                .collect();
+            resolve_cluster_flags(picked, &known)?
+        };
         self.validate().map_err(ConfigError::Invalid)
     }
 
@@ -276,6 +330,35 @@ fn check_url(url: &str) -> Result<(), String> {
         "http" | "https" => Ok(()),
         other => Err(format!("url {url:?} has scheme {other:?}; use http or https")),
     }
+}
+
+/// Turns `--cluster` values into clusters: a bare name picks a known cluster (with its auth and
+/// kind) or one defined as NAME=URL earlier in `specs`; anything else is `[NAME=]URL`.
+fn resolve_cluster_flags(
+    specs: &[String],
+    known: &[ClusterConfig],
+) -> Result<Vec<ClusterConfig>, ConfigError> {
+    let mut clusters: Vec<ClusterConfig> = Vec::new();
+    for spec in specs {
+        let cluster = match known.iter().chain(&clusters).find(|c| c.name == *spec) {
+            Some(cluster) => cluster.clone(),
+            None if !spec.contains("://") => {
+                let names: Vec<&str> =
+                    known.iter().chain(&clusters).map(|c| c.name.as_str()).collect();
+                let choice = if names.is_empty() {
+                    "no cluster is configured".to_string()
+                } else {
+                    format!("known: {}", names.join(", "))
+                };
+                return Err(ConfigError::Invalid(format!(
+                    "--cluster {spec:?} is neither a cluster name ({choice}) nor [NAME=]URL"
+                )));
+            }
+            None => parse_cluster_flag(spec)?,
+        };
+        clusters.push(cluster);
+    }
+    Ok(clusters)
 }
 
 /// Parses `--cluster [NAME=]URL`; without a name the URL's host:port names the cluster.
@@ -349,12 +432,16 @@ mod tests {
     fn cluster_flags_may_name_configured_clusters() {
         let text = "[[clusters]]\nname='prod'\nurl='http://p'\nread_only=true\n[[clusters]]\nname='dev'\nurl='http://d'\n";
         let mut config = Config::parse(text, Path::new("c")).unwrap();
-        config.override_clusters(&["prod".into(), "x=http://x".into()]).unwrap();
+        config.override_clusters(&["prod".into(), "x=http://x".into()], &[]).unwrap();
         let names: Vec<_> =
             config.clusters.iter().map(|c| (c.name.as_str(), c.read_only)).collect();
         assert_eq!(names, vec![("prod", true), ("x", false)]);
         assert!(
-            config.override_clusters(&["nope".into()]).unwrap_err().to_string().contains("nope")
+            config
+                .override_clusters(&["nope".into()], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("nope")
         );
     }
 

@@ -1,8 +1,10 @@
-//! Everything the job detail view shows about one job, fetched on demand (UI-free).
+//! Everything the job detail view shows about one job, fetched on demand (UI-free). The
+//! values of sensitive configuration keys are hidden here, before anything shows them.
 
 use crate::flink::model::{CheckpointStats, JobConfig, JobDetail, JobExceptions};
 use crate::flink::{FlinkClient, FlinkError};
 use crate::ops::model::Operation;
+use crate::secrets;
 use crate::store::{SharedStore, Transition};
 
 /// One job's vertices, exceptions, checkpoints, configuration and cached state timeline.
@@ -54,8 +56,49 @@ pub async fn fetch(
         detail,
         exceptions,
         checkpoints,
-        config,
+        config: config.map(masked),
         timeline,
         operations,
+    }
+}
+
+/// The job's configuration with the values of sensitive keys hidden: Flink masks its own
+/// cluster configuration, not the job's `user-config` (`user-config.KEY` is what is judged).
+fn masked(mut config: JobConfig) -> JobConfig {
+    let hidden = || serde_json::Value::from(secrets::HIDDEN);
+    for (key, value) in config.execution_config.iter_mut().flatten() {
+        match value {
+            serde_json::Value::Object(inner) => {
+                for (inner_key, inner_value) in inner.iter_mut() {
+                    if secrets::is_sensitive_key(&format!("{key}.{inner_key}")) {
+                        *inner_value = hidden();
+                    }
+                }
+            }
+            other if secrets::is_sensitive_key(key) => *other = hidden(),
+            _ => {}
+        }
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_job_configuration_is_hidden() {
+        let config: JobConfig = serde_json::from_str(
+            r#"{"execution-config": {"job-parallelism": 2, "sasl.jaas.config": "x",
+                "user-config": {"db.password": "hunter2", "db.user": "scott", "api.token": 7}}}"#,
+        )
+        .unwrap();
+        let entries = masked(config).entries();
+        let value = |key: &str| entries.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        assert_eq!(value("user-config.db.password"), secrets::HIDDEN);
+        assert_eq!(value("user-config.api.token"), secrets::HIDDEN);
+        assert_eq!(value("sasl.jaas.config"), secrets::HIDDEN);
+        assert_eq!(value("user-config.db.user"), "scott");
+        assert_eq!(value("job-parallelism"), "2");
     }
 }

@@ -18,7 +18,9 @@ pub mod logs;
 pub mod ops;
 pub mod paths;
 pub mod poller;
+pub mod private_fs;
 pub mod sandbox;
+pub mod secrets;
 pub mod sql;
 pub mod store;
 #[cfg(feature = "console")]

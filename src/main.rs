@@ -1,28 +1,36 @@
 //! The `flinkdeck` binary: parses the command line, resolves config and paths, and hands
 //! over to the console, a CLI report or the sandbox.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use clap::Parser;
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::Section;
+use color_eyre::config::Theme;
+use color_eyre::eyre::{Report, Result, WrapErr, eyre};
 use flinkdeck::cli::{Cli, Command, SandboxAction, table};
-use flinkdeck::config::{ClusterConfig, Config, GatewayConfig};
+use flinkdeck::config::{ClusterConfig, Config, ConfigError, GatewayConfig};
 use flinkdeck::engine::{Engine, EngineOptions};
 use flinkdeck::fleet::now_ms;
 use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
+use flinkdeck::private_fs;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
-use flinkdeck::store::Store;
 #[cfg(feature = "console")]
 use flinkdeck::tui;
 
 fn main() -> Result<()> {
-    // Errors here are for operators, not developers: no source locations or env hints.
+    // Errors here are for operators, not developers: the message and its fix, no source
+    // locations, env hints or span traces; a backtrace only when RUST_BACKTRACE asks for one.
+    // Colour only on a terminal, so redirected errors stay plain text.
+    let plain = !std::io::stderr().is_terminal()
+        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     color_eyre::config::HookBuilder::default()
         .display_location_section(false)
         .display_env_section(false)
+        .capture_span_trace_by_default(false)
+        .theme(if plain { Theme::new() } else { Theme::dark() })
         .install()?;
-    let cli = Cli::parse();
+    let cli = Cli::parse_command_line();
     let paths = Paths::resolve(cli.data_dir.as_deref()).map_err(|e| eyre!(e))?;
     init_logging(&paths);
     let runtime =
@@ -32,11 +40,10 @@ fn main() -> Result<()> {
 
 /// Logs go to a file in the data dir, never to the terminal the console draws on.
 fn init_logging(paths: &Paths) {
-    if std::fs::create_dir_all(&paths.data_dir).is_err() {
+    if private_fs::create_private_dir(&paths.data_dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(paths.log_file())
-    else {
+    let Ok(file) = private_fs::open_private_append(&paths.log_file()) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKDECK_LOG")
@@ -54,7 +61,9 @@ fn init_logging(paths: &Paths) {
 struct ConfigSource {
     file: Option<PathBuf>,
     default_file: PathBuf,
+    /// `--cluster` before the command (replace the configured ones), and after it (pick).
     clusters: Vec<String>,
+    picked_clusters: Vec<String>,
     gateway: Option<String>,
     read_only: bool,
     /// Clusters and gateway the sandbox contributes (`demo`), placed before the file's.
@@ -67,6 +76,7 @@ impl ConfigSource {
             file: cli.config.clone(),
             default_file: paths.config_file(),
             clusters: cli.clusters.clone(),
+            picked_clusters: cli.picked_clusters.clone(),
             gateway: cli.gateway.clone(),
             read_only: cli.read_only,
             sandbox: None,
@@ -74,18 +84,23 @@ impl ConfigSource {
     }
 
     fn load(&self) -> Result<Config> {
+        let file = self.file.as_ref().unwrap_or(&self.default_file);
         let mut config = match &self.file {
-            Some(file) => Config::load(file)?,
-            None => Config::load_or_init(&self.default_file)?,
+            Some(_) => Config::load(file).map_err(config_report)?,
+            None => Config::load_or_init(file).map_err(config_report)?,
         };
-        config.override_clusters(&self.clusters)?;
+        if let Some(warning) = config.exposed_secrets_warning(file) {
+            eprintln!("flinkdeck: {warning}");
+        }
+        config.override_clusters(&self.clusters, &self.picked_clusters).map_err(config_report)?;
         if let Some(url) = &self.gateway {
             // A gateway named on the command line serves whichever clusters are in use.
             config.gateway = Some(GatewayConfig { url: url.clone(), cluster: None });
         }
         if let Some((clusters, gateway)) = &self.sandbox {
             // The sandbox clusters, plus any given with --cluster.
-            let extra = if self.clusters.is_empty() { Vec::new() } else { config.clusters };
+            let named = !self.clusters.is_empty() || !self.picked_clusters.is_empty();
+            let extra = if named { config.clusters } else { Vec::new() };
             config.clusters = clusters.iter().cloned().chain(extra).collect();
             if self.gateway.is_none() {
                 config.gateway = gateway.clone();
@@ -99,10 +114,23 @@ impl ConfigSource {
     }
 }
 
-/// An engine for a one-shot command: no pollers, it polls when asked.
+/// An engine for a one-shot command: no pollers, it polls when asked. What happened to the
+/// cache (a corrupt file moved aside, or no cache at all) is said on stderr.
 fn one_shot(source: &ConfigSource, paths: &Paths) -> Result<Engine> {
     let options = EngineOptions { database: paths.database_file(), watch: false };
-    Ok(Engine::start(source.load()?, options).0)
+    let engine = Engine::start(source.load()?, options).0;
+    if let Some(notice) = engine.cache_notice() {
+        eprintln!("flinkdeck: {notice}");
+    }
+    Ok(engine)
+}
+
+/// A config error with its fix, if it has one.
+fn config_report(error: ConfigError) -> Report {
+    match error.fix() {
+        Some(fix) => Report::new(error).suggestion(fix),
+        None => Report::new(error),
+    }
 }
 
 async fn run(cli: Cli, paths: Paths) -> Result<()> {
@@ -212,7 +240,7 @@ async fn sandbox_up(paths: &Paths, flink_version: &str) -> Result<SandboxState> 
     let mut options = SandboxOptions::demo(paths.sandbox_dir(), paths.cache_dir.clone());
     options.flink_version = flink_version.to_string();
     let state = sandbox::up(&options).await.wrap_err("starting the sandbox")?;
-    let store = Store::open(&paths.database_file())?;
+    let store = flinkdeck::cli::open_store(&paths.database_file())?;
     for (cluster, name, jid, program) in state.sample_programs(&options) {
         if store.spec_for_job(&cluster, &jid)?.is_none() {
             store.insert_spec(&name, &cluster, &Program::Jar(program), Some(&jid))?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use flinkdeck::config::Config;
-use flinkdeck::engine::EngineOptions;
+use flinkdeck::engine::{Engine, EngineOptions};
 use flinkdeck::tui::{Console, run_on};
 use futures_util::Stream;
 use ratatui::Terminal;
@@ -173,7 +173,8 @@ async fn reload_and_sighup_change_the_clusters_while_the_console_runs() {
         shows(&screen, &["config reloaded: +alpha", "7 jobs"]).await;
         keys.send(key(KeyCode::Char('q'))).unwrap();
     };
-    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console), driver);
+    let engine = Engine::start(console.config.clone(), console.options.clone());
+    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console, engine), driver);
     result.unwrap();
 }
 
@@ -224,6 +225,7 @@ async fn a_locked_database_never_stops_keys_or_frames() {
         keys.send(key(KeyCode::F(2))).unwrap();
         keys.send(key(KeyCode::Char('q'))).unwrap();
     };
-    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console), driver);
+    let engine = Engine::start(console.config.clone(), console.options.clone());
+    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console, engine), driver);
     result.unwrap();
 }

@@ -49,9 +49,8 @@ fn run(binary: &Path, dirs: &Path, args: &[&str]) -> Output {
 }
 
 fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout))
-    })
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 #[test]
@@ -103,7 +102,8 @@ fn the_headless_binary_runs_jobs_clusters_restart_logs_and_sql_on_the_sandbox() 
     let cluster = format!("hl={}", state.clusters[0].url());
     let gateway = state.gateway.as_ref().expect("a gateway").url();
     let with = |args: &[&str]| -> Vec<String> {
-        let mut all = vec!["--cluster".to_string(), cluster.clone(), "--gateway".into(), gateway.clone()];
+        let mut all =
+            vec!["--cluster".to_string(), cluster.clone(), "--gateway".into(), gateway.clone()];
         all.extend(args.iter().map(|a| a.to_string()));
         all
     };

@@ -33,9 +33,10 @@ pub async fn run(
 ) -> Result<()> {
     let grep =
         grep.map(Regex::new).transpose().wrap_err("--grep is not a valid regular expression")?;
-    let (cluster, found) = engine.resolve_job(job).await.map_err(|e| eyre!(e))?;
-    let (jid, state) = (found.summary.jid, found.summary.state);
-    let client = engine.client(&cluster).map_err(|e| eyre!(e))?;
+    let update = engine.poll_once().await;
+    let (cluster, found) = super::resolve_job(&update.fleet, job)?;
+    let (jid, state) = (found.summary.jid.clone(), found.summary.state.clone());
+    let client = engine.client(cluster).map_err(|e| eyre!(e))?;
     let plan = match (jm, tm) {
         (true, _) => None,
         (_, Some(id)) => Some(jump::JumpPlan {

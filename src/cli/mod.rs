@@ -5,9 +5,14 @@ pub mod ops;
 pub mod sql;
 pub mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
+use color_eyre::Section;
+use color_eyre::eyre::{Report, eyre};
+
+use crate::fleet::{Fleet, Health, Job};
+use crate::store::{Store, StoreError};
 
 /// A terminal console for Apache Flink: every job of every cluster in one live list.
 #[derive(Debug, Parser)]
@@ -18,8 +23,12 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     /// A cluster as [NAME=]URL, or the name of a configured one; repeat for several.
     /// Replaces the configured clusters.
-    #[arg(long = "cluster", global = true, value_name = "[NAME=]URL")]
+    #[arg(long = "cluster", value_name = "[NAME=]URL")]
     pub clusters: Vec<String>,
+    /// The `--cluster` values given after the command: they pick from the clusters given
+    /// before it and the configured ones (`--cluster a=URL --cluster b=URL submit --cluster a`).
+    #[arg(skip)]
+    pub picked_clusters: Vec<String>,
     /// The Flink SQL Gateway URL (overrides the config).
     #[arg(long, global = true, value_name = "URL")]
     pub gateway: Option<String>,
@@ -31,6 +40,56 @@ pub struct Cli {
     pub read_only: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// The id of the `--cluster` flag every subcommand takes. clap's global flags keep only the
+/// values given after the subcommand, so those before it would be lost.
+const PICKED_CLUSTERS: &str = "picked_clusters";
+
+impl Cli {
+    /// Parses the process's command line, exiting with clap's message on a bad one.
+    pub fn parse_command_line() -> Self {
+        Self::try_parse_command_line(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parses a command line (`args[0]` is the program): the derived [`Cli`], plus the
+    /// `--cluster` values given after the command in [`Cli::picked_clusters`].
+    pub fn try_parse_command_line<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = with_picked_clusters(Self::command()).try_get_matches_from(args)?;
+        let mut cli = Self::from_arg_matches(&matches)?;
+        let mut level = &matches;
+        while let Some((_, sub)) = level.subcommand() {
+            if let Some(values) = sub.get_many::<String>(PICKED_CLUSTERS) {
+                cli.picked_clusters.extend(values.cloned());
+            }
+            level = sub;
+        }
+        Ok(cli)
+    }
+
+    /// Whether any `--cluster` was given, before or after the command.
+    pub fn names_clusters(&self) -> bool {
+        !self.clusters.is_empty() || !self.picked_clusters.is_empty()
+    }
+}
+
+fn with_picked_clusters(command: clap::Command) -> clap::Command {
+    command.mut_subcommands(|sub| {
+        with_picked_clusters(sub).arg(
+            Arg::new(PICKED_CLUSTERS)
+                .long("cluster")
+                .value_name("NAME|[NAME=]URL")
+                .action(ArgAction::Append)
+                .help(
+                    "The cluster to act on: a configured one, one given as NAME=URL before \
+                     the command, or [NAME=]URL; repeat for several",
+                ),
+        )
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +254,29 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+/// Opens the database for a command. A corrupt file is moved aside and replaced (said on
+/// stderr, naming where it went), so the command still has its journal.
+pub fn open_store(database: &Path) -> Result<Store, StoreError> {
+    let (store, recovered) = Store::open_or_recover(database)?;
+    if let Some(recovered) = recovered {
+        eprintln!("flinkdeck: {recovered}");
+    }
+    Ok(store)
+}
+
+/// Finds JOB in a freshly polled fleet. A miss says how to list the jobs and which clusters
+/// did not answer (their jobs are unknown, so JOB may well be there).
+pub fn resolve_job<'a>(fleet: &'a Fleet, query: &str) -> Result<(&'a str, &'a Job), Report> {
+    fleet.resolve_job(query).map_err(|message| {
+        let mut report = eyre!(message);
+        for cluster in fleet.clusters.iter().filter(|c| c.health != Health::Up) {
+            let why = cluster.last_error.as_deref().unwrap_or("no answer");
+            report = report.warning(format!("cluster {} did not answer: {why}", cluster.name));
+        }
+        report.suggestion("`flinkdeck jobs` lists the jobs of the clusters in use")
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ use super::Command;
 use crate::engine::Engine;
 use crate::ops::Operator;
 use crate::ops::model::{JarProgram, Operation, Program, SqlProgram};
+use crate::secrets;
 
 /// Runs one operation command.
 pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
@@ -96,7 +97,7 @@ pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
             };
             let (name, program) = operator.adoption_draft(&jid, program).await?;
             let spec = operator.adopt(&jid, &name, Program::Jar(program)).await?;
-            println!("{}", serde_json::to_string_pretty(&spec)?);
+            println!("{}", masked_json(&spec)?);
         }
         Command::Resume { list, abandon, json } => resume(engine, *list, *abandon, *json).await?,
         Command::History { job, json, limit } => {
@@ -104,7 +105,7 @@ pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
             let journal = engine.journal().map_err(|e| eyre!(e))?;
             let operations = journal.with(move |s| s.history(job.as_deref(), limit)).await?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&operations)?);
+                println!("{}", masked_json(&operations)?);
             } else {
                 print!("{}", history_table(&operations));
             }
@@ -122,14 +123,22 @@ fn print(as_json: bool, value: serde_json::Value, text: &str) {
     }
 }
 
+/// Pretty JSON of launch specs or journal entries, secrets hidden (see [`secrets::mask_json`]).
+fn masked_json(value: &impl serde::Serialize) -> Result<String> {
+    let mut value = serde_json::to_value(value)?;
+    secrets::mask_json(&mut value);
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
 fn file_stem(path: &Path) -> String {
     path.file_stem().and_then(|s| s.to_str()).unwrap_or("job").to_string()
 }
 
-/// Finds JOB on the configured clusters and the operator of its cluster.
+/// Finds JOB on a fresh poll of the clusters in use and the operator of its cluster.
 async fn job_operator(query: &str, engine: &Engine) -> Result<(Operator, String)> {
-    let (cluster, job) = engine.resolve_job(query).await.map_err(|e| eyre!(e))?;
-    Ok((engine.operator(&cluster).map_err(|e| eyre!(e))?, job.summary.jid))
+    let update = engine.poll_once().await;
+    let (cluster, job) = super::resolve_job(&update.fleet, query)?;
+    Ok((engine.operator(cluster).map_err(|e| eyre!(e))?, job.summary.jid.clone()))
 }
 
 async fn resume(engine: &Engine, list: bool, abandon: Option<i64>, as_json: bool) -> Result<()> {
@@ -137,7 +146,7 @@ async fn resume(engine: &Engine, list: bool, abandon: Option<i64>, as_json: bool
     let open = journal.with(|s| s.resumable_restarts()).await?;
     if list {
         if as_json {
-            println!("{}", serde_json::to_string_pretty(&open)?);
+            println!("{}", masked_json(&open)?);
         } else if open.is_empty() {
             println!("no interrupted restart");
         } else {

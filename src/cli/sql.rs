@@ -120,7 +120,8 @@ fn print_result(
 }
 
 /// `{"statement","kind","columns":[{"name","type"}],"rows":[[...]],"job_id"}`, values in
-/// their natural JSON form (DECIMAL written digit for digit).
+/// their natural JSON form (DECIMAL written digit for digit), secret option values in the
+/// statement hidden.
 fn json_line(
     statement: &str,
     result: &ResultSet,
@@ -139,7 +140,7 @@ fn json_line(
         .collect();
     let mut line = format!(
         "{{\"statement\":{},\"kind\":\"{kind}\",\"columns\":{},\"rows\":[",
-        serde_json::Value::from(statement),
+        serde_json::Value::from(crate::secrets::mask_sql_options(statement).as_ref()),
         serde_json::Value::from(columns)
     );
     for (i, row) in result.rows().enumerate() {

@@ -74,6 +74,8 @@ pub struct Engine {
     writer: Option<StoreWriter>,
     /// The fleet as the cache knew it at start (every cluster stale).
     cached: Fleet,
+    /// What a front-end must tell its user about the cache (a corrupt file moved aside).
+    cache_notice: Option<String>,
 }
 
 impl Engine {
@@ -84,10 +86,24 @@ impl Engine {
         options: EngineOptions,
     ) -> (Self, mpsc::UnboundedReceiver<EngineEvent>) {
         let (events_tx, events) = mpsc::unbounded_channel();
-        let journal = Store::open(&options.database).map(SharedStore::new).map_err(|e| {
-            tracing::warn!("journal unavailable: {e}");
-            e.to_string()
-        });
+        // A corrupt file is moved aside for a fresh one: no job operation runs without its
+        // journal, and the front-end says what happened.
+        let (journal, cache_notice) = match Store::open_or_recover(&options.database) {
+            Ok((store, recovered)) => {
+                (Ok(SharedStore::new(store)), recovered.map(|r| r.to_string()))
+            }
+            Err(e) => {
+                tracing::warn!("journal unavailable: {e}");
+                let notice = format!(
+                    "the cache could not be opened ({e}): starting without it; job actions are \
+                     refused while the journal is unavailable"
+                );
+                (Err(e.to_string()), Some(notice))
+            }
+        };
+        if let Some(notice) = &cache_notice {
+            tracing::warn!("{notice}");
+        }
         let mut cached = Fleet::new(&config.clusters);
         if let Ok(journal) = &journal
             && let Err(e) = journal.now(|s| s.load_fleet(&mut cached))
@@ -119,6 +135,7 @@ impl Engine {
             control,
             writer,
             cached,
+            cache_notice,
         };
         engine.registry = Registry::build(&engine.parts());
         (engine, events)
@@ -141,6 +158,12 @@ impl Engine {
     /// The fleet as the cache knew it when the engine started, for a first frame at once.
     pub fn cached_fleet(&self) -> &Fleet {
         &self.cached
+    }
+
+    /// What happened to the cache at start, if the user must hear of it: a corrupt file was
+    /// moved aside (named), or there is no cache and so no job action.
+    pub fn cache_notice(&self) -> Option<&str> {
+        self.cache_notice.as_deref()
     }
 
     /// The operations journal (and cache reader), or why it is unavailable.
@@ -211,14 +234,6 @@ impl Engine {
             return FleetUpdate::default();
         }
         answer.await.unwrap_or_default()
-    }
-
-    /// Finds JOB (an id, a unique id prefix or a unique name) on a fresh poll of every
-    /// cluster; returns its cluster and id.
-    pub async fn resolve_job(&self, query: &str) -> Result<(String, crate::fleet::Job), String> {
-        let update = self.poll_once().await;
-        let (cluster, job) = update.fleet.resolve_job(query)?;
-        Ok((cluster.to_string(), job.clone()))
     }
 
     /// Makes the engine run `config` from now on: clusters added, changed or removed while

@@ -6,6 +6,7 @@
 
 mod migrations;
 mod operations;
+mod recover;
 mod shared;
 pub mod sql;
 pub mod writer;
@@ -18,7 +19,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::fleet::{AppliedPoll, Fleet, FleetChange, Health, Job};
 use crate::flink::model::{ClusterOverview, JobState, JobSummary, TaskCounts};
+use crate::private_fs;
 
+pub use recover::Recovered;
 pub use shared::SharedStore;
 pub use writer::StoreWriter;
 
@@ -50,12 +53,22 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// The file, its -wal and -shm are 0600 and a directory it creates 0700.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+        let open_error = |e: std::io::Error| StoreError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private_fs::create_private_dir(dir).map_err(open_error)?;
+        }
+        // SQLite creates -wal and -shm with the database file's mode; existing ones (from an
+        // older flinkdeck) are tightened too.
+        private_fs::ensure_private_file(path).map_err(open_error)?;
+        for sidecar in recover::SIDECARS.map(|suffix| recover::with_suffix(path, suffix)) {
+            if sidecar.exists() {
+                private_fs::ensure_private_file(&sidecar).map_err(open_error)?;
+            }
         }
         // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for:
         // two processes opening the same fresh file at once see "database is locked".

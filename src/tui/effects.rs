@@ -239,9 +239,10 @@ impl Effects {
             Effect::SaveFile { path, contents } => {
                 let updates = self.updates.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = std::fs::write(&path, contents.as_bytes())
-                        .map(|_| format!("saved to {path}"))
-                        .map_err(|e| format!("{path}: {e}"));
+                    let result =
+                        crate::private_fs::write_private_file(path.as_ref(), contents.as_bytes())
+                            .map(|_| format!("saved to {path}"))
+                            .map_err(|e| format!("{path}: {e}"));
                     let _ = updates.send(OpUpdate::Done { label: "save".into(), result });
                 });
             }

@@ -94,15 +94,20 @@ async fn open_workbench(config: &Config, store: Option<&SharedStore>) -> Workben
     bench
 }
 
-/// Runs the console on the terminal until the user quits.
+/// Starts the console's engine (what happened to the cache is said on stderr, where it
+/// outlives the console's screen), then runs the console on the terminal until the user quits.
 pub async fn run(console: Console) -> Result<()> {
+    let started = Engine::start(console.config.clone(), console.options.clone());
+    if let Some(notice) = started.0.cache_notice() {
+        eprintln!("flinkdeck: {notice}");
+    }
     let mouse = console.config.ui.mouse;
     let mut terminal = ratatui::init();
     if mouse {
         crossterm::execute!(std::io::stdout(), EnableMouseCapture)
             .wrap_err("enabling the mouse")?;
     }
-    let result = run_on(&mut terminal, EventStream::new(), console).await;
+    let result = run_on(&mut terminal, EventStream::new(), console, started).await;
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     }
@@ -139,11 +144,13 @@ fn coalesce(
     update
 }
 
-/// The console's loop on any terminal and input: what `run` uses, and what tests drive.
+/// The console's loop on any terminal and input, over an engine started from
+/// `console.config`: what `run` uses, and what tests drive.
 pub async fn run_on<B: Backend>(
     terminal: &mut Terminal<B>,
     mut input: impl Stream<Item = std::io::Result<Event>> + Unpin,
     console: Console,
+    (mut engine, mut engine_events): (Engine, mpsc::UnboundedReceiver<EngineEvent>),
 ) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -152,7 +159,6 @@ where
     // The SQL grammar compiles its patterns on first use (~30 ms): not on a keystroke.
     std::thread::spawn(|| crate::sql::SqlHighlighter::new().highlight(HIGHLIGHT_WARM_UP));
     let themes = load_themes(&console.config, &console.config_dir)?;
-    let (mut engine, mut engine_events) = Engine::start(console.config, console.options);
     let mut app = App::new(
         engine.cached_fleet().clone(),
         themes,
@@ -161,8 +167,8 @@ where
         crate::format::local_offset(),
     );
     app.read_only = console.read_only;
-    if let Err(why) = engine.journal() {
-        app.on_effect_failed(why);
+    if let Some(notice) = engine.cache_notice() {
+        app.on_effect_failed(notice.to_string());
     }
 
     let (insight_tx, mut insights) = mpsc::channel::<JobInsight>(16);

@@ -111,8 +111,10 @@ impl HistorySearch {
                 Outcome::Canceled => ("⊘", Role::Warning),
                 Outcome::Running => ("…", Role::Muted),
             };
-            let one_line: String =
-                record.statement.split_whitespace().collect::<Vec<_>>().join(" ");
+            let one_line: String = crate::secrets::mask_sql_options(&record.statement)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let mut spans = vec![
                 Span::styled(format!(" {mark} "), theme.style(role)),
                 Span::styled(
