@@ -318,8 +318,11 @@ fn a_tab_with_text_closes_on_the_second_ctrl_w() {
     ctrl(&mut app, 'n');
     type_text(&mut app, "SELECT 1;");
     ctrl(&mut app, 'w');
+    assert_eq!(app.workbench.tabs.len(), 2, "the first ctrl-w only asks");
+    assert_eq!(app.workbench.tab().text(), "SELECT 1;");
     ctrl(&mut app, 'w');
-    assert_eq!(app.workbench.tabs.len(), 1);
+    let titles: Vec<&str> = app.workbench.tabs.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["query 1"], "the second ctrl-w closes the tab with text");
     ctrl(&mut app, 'n');
     ctrl(&mut app, 'w');
     assert_eq!(app.workbench.tabs.len(), 1, "an empty tab closes at once");
