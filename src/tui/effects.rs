@@ -245,9 +245,9 @@ impl Effects {
                     }
                 });
             }
-            Effect::SaveTabs(tabs, active) => {
+            Effect::SaveTabs(changes) => {
                 let store = self.ops.store.as_ref().ok_or("the SQLite cache is unavailable")?;
-                store.now(|s| s.save_tabs(&tabs, active)).map_err(|e| e.to_string())?;
+                store.now(|s| s.save_tabs(&changes)).map_err(|e| e.to_string())?;
             }
             Effect::KeepSqlJob { cluster, job_id, name, script } => {
                 let cluster = cluster.map_or_else(|| self.ops.sql_cluster(), Ok)?;
