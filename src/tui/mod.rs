@@ -14,6 +14,7 @@ pub mod panes;
 mod promptops;
 pub mod sqlops;
 pub mod sqlworker;
+pub mod terminal;
 pub mod theme;
 pub mod workbench;
 
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
@@ -136,12 +137,9 @@ pub async fn run(console: Console) -> Result<()> {
     };
     effects.check_interrupted();
 
-    let mut terminal = ratatui::init();
-    let mouse = console.config.ui.mouse;
-    if mouse {
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
-            .wrap_err("enabling the mouse")?;
-    }
+    // Restored when dropped: on return, on any `?` below and on a panic.
+    let mut terminal = terminal::TerminalGuard::init(console.config.ui.mouse)
+        .wrap_err("setting up the terminal")?;
     let size = terminal.size()?;
     app.on_resize(size.width, size.height);
     let mut input = EventStream::new();
@@ -195,9 +193,6 @@ pub async fn run(console: Console) -> Result<()> {
         }
     }
     .await;
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-    }
-    ratatui::restore();
+    drop(terminal);
     result
 }
