@@ -121,17 +121,27 @@ fn sort_keys_cycle_and_reverse() {
 fn selection_follows_the_job_across_refreshes() {
     let mut app = sample_app();
     press(&mut app, "jjj");
+    let before = app.jobs.selected;
     let chosen = app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid.clone();
+    // A new failing job sorts first, so every row moves down one: the index alone would now
+    // point at the job that was above the chosen one.
     let fleet = common::sample_fleet();
+    let mut jobs: Vec<_> = fleet.clusters[0].jobs.iter().map(|j| j.summary.clone()).collect();
+    let mut newcomer = jobs[0].clone();
+    newcomer.jid = "00000000000000000000000000000new".into();
+    newcomer.name = "a new failing job".into();
+    newcomer.state = JobState::Failing;
+    jobs.push(newcomer);
     let report = flinkdeck::fleet::PollReport {
         cluster: "prod-a".into(),
         at_ms: NOW_MS + 2000,
         outcome: Ok(flinkdeck::fleet::ClusterSnapshot {
             overview: fleet.clusters[0].overview.clone().unwrap(),
-            jobs: fleet.clusters[0].jobs.iter().rev().map(|j| j.summary.clone()).collect(),
+            jobs,
         }),
     };
     common::poll(&mut app, report);
+    assert_eq!(app.jobs.selected, before + 1, "the chosen job's row moved");
     assert_eq!(app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid, chosen);
 }
 

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flinkdeck::gateway::worker::{SqlCommand, SqlEvent};
 use flinkdeck::gateway::{GatewayError, ResultPage};
 use flinkdeck::sql::Position;
-use flinkdeck::store::sql::{Outcome, StatementRecord};
+use flinkdeck::store::sql::{Outcome, StatementRecord, TabChanges};
 use flinkdeck::tui::app::{App, Effect, Screen};
 use flinkdeck::tui::workbench::{Connection, Workbench};
 
@@ -253,12 +253,61 @@ fn tabs_come_back_as_they_were_left() {
     assert_eq!(restored.tab().cursor(), (1, 10));
     // Saved as they change (a dropped SSH session loses nothing), once per change.
     app.on_tick(NOW_MS + 1_000);
-    assert!(matches!(app.take_effects().as_slice(), [Effect::SaveTabs(tabs, 1)] if *tabs == saved));
+    let shown = Some(saved[1].id.clone());
+    assert_eq!(
+        app.take_effects(),
+        [Effect::SaveTabs(TabChanges { saved: saved.clone(), closed: Vec::new(), active: shown })]
+    );
     app.on_tick(NOW_MS + 2_000);
     assert!(app.take_effects().is_empty());
+    // Quitting saves what changed since the last tick.
+    type_text(&mut app, "\n");
     ctrl(&mut app, 'q');
     assert!(app.should_quit);
-    assert!(matches!(app.take_effects().as_slice(), [Effect::SaveTabs(tabs, 1)] if *tabs == saved));
+    let edited = app.workbench.saved_tabs().remove(1);
+    assert_eq!(
+        app.take_effects(),
+        [Effect::SaveTabs(TabChanges { saved: vec![edited], ..TabChanges::default() })]
+    );
+}
+
+/// The one save the app asked for.
+fn tab_changes(app: &mut App) -> TabChanges {
+    match app.take_effects().as_slice() {
+        [Effect::SaveTabs(changes)] => changes.clone(),
+        other => panic!("expected one save, got {other:?}"),
+    }
+}
+
+/// Consoles sharing one database write only their own changes, so the payload is exactly
+/// the edited tabs, the closed ones and a new active tab.
+#[test]
+fn only_what_changed_in_the_tabs_is_saved() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SELECT 1;");
+    ctrl(&mut app, 'n');
+    type_text(&mut app, "SELECT 2;");
+    ctrl(&mut app, 'n');
+    app.on_tick(NOW_MS + 1_000);
+    app.take_effects();
+    let ids: Vec<String> = app.workbench.tabs.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 3, "{ids:?}");
+    // Back to the second tab and edit it: that tab and the new active one, nothing else.
+    app.on_key(KeyEvent::new(KeyCode::Left, KeyModifiers::ALT));
+    type_text(&mut app, " -- two");
+    app.on_tick(NOW_MS + 2_000);
+    let changes = tab_changes(&mut app);
+    let saved: Vec<(&str, &str)> =
+        changes.saved.iter().map(|t| (t.id.as_str(), t.text.as_str())).collect();
+    assert_eq!(saved, [(ids[1].as_str(), "SELECT 2; -- two")]);
+    assert_eq!((changes.closed, changes.active), (Vec::new(), Some(ids[1].clone())));
+    // Closing the empty third tab deletes only it (the second is shown again, as saved).
+    app.on_key(KeyEvent::new(KeyCode::Right, KeyModifiers::ALT));
+    ctrl(&mut app, 'w');
+    app.on_tick(NOW_MS + 3_000);
+    let changes = tab_changes(&mut app);
+    assert_eq!(changes.saved, []);
+    assert_eq!((changes.closed, changes.active), (vec![ids[2].clone()], None));
 }
 
 #[test]
@@ -320,8 +369,11 @@ fn a_tab_with_text_closes_on_the_second_ctrl_w() {
     ctrl(&mut app, 'n');
     type_text(&mut app, "SELECT 1;");
     ctrl(&mut app, 'w');
+    assert_eq!(app.workbench.tabs.len(), 2, "the first ctrl-w only asks");
+    assert_eq!(app.workbench.tab().text(), "SELECT 1;");
     ctrl(&mut app, 'w');
-    assert_eq!(app.workbench.tabs.len(), 1);
+    let titles: Vec<&str> = app.workbench.tabs.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["query 1"], "the second ctrl-w closes the tab with text");
     ctrl(&mut app, 'n');
     ctrl(&mut app, 'w');
     assert_eq!(app.workbench.tabs.len(), 1, "an empty tab closes at once");

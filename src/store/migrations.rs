@@ -95,4 +95,20 @@ pub const MIGRATIONS: &[&str] = &[
         cursor_col INTEGER NOT NULL,
         active INTEGER NOT NULL
     );",
+    // 5: editor tabs keyed by a stable id instead of their place, so consoles sharing the
+    // file write only the tabs they changed. Tabs saved before keep their order.
+    "CREATE TABLE workbench_tabs_by_id (
+        id TEXT PRIMARY KEY,
+        position INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        cursor_row INTEGER NOT NULL,
+        cursor_col INTEGER NOT NULL,
+        active INTEGER NOT NULL
+    );
+    INSERT INTO workbench_tabs_by_id (id, position, title, text, cursor_row, cursor_col, active)
+        SELECT 'saved-' || position, position, title, text, cursor_row, cursor_col, active
+        FROM workbench_tabs;
+    DROP TABLE workbench_tabs;
+    ALTER TABLE workbench_tabs_by_id RENAME TO workbench_tabs;",
 ];

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{Row, params};
+use rusqlite::{Row, Transaction, TransactionBehavior, params};
 
 use super::{Store, StoreError};
 
@@ -64,9 +64,28 @@ pub struct StatementEnd {
 /// One editor tab, as restored on the next start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedTab {
+    /// Stable across restarts and unique across consoles sharing the file.
+    pub id: String,
     pub title: String,
     pub text: String,
     pub cursor: (usize, usize),
+}
+
+/// What one console changed in its tabs since it last saved them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TabChanges {
+    /// New or edited tabs, written whole.
+    pub saved: Vec<SavedTab>,
+    /// Ids of the tabs this console closed.
+    pub closed: Vec<String>,
+    /// The tab now shown, if that changed.
+    pub active: Option<String>,
+}
+
+impl TabChanges {
+    pub fn is_empty(&self) -> bool {
+        self.saved.is_empty() && self.closed.is_empty() && self.active.is_none()
+    }
 }
 
 const HISTORY_COLUMNS: &str =
@@ -138,44 +157,59 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Replaces the saved tabs with `tabs`; `active` is the index of the shown one.
-    pub fn save_tabs(&self, tabs: &[SavedTab], active: usize) -> Result<(), StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute("DELETE FROM workbench_tabs", [])?;
-        for (position, tab) in tabs.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO workbench_tabs (position, title, text, cursor_row, cursor_col, active)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    position as i64,
-                    tab.title,
-                    tab.text,
-                    tab.cursor.0 as i64,
-                    tab.cursor.1 as i64,
-                    position == active
-                ],
-            )?;
+    /// Writes one console's tab changes and nothing else, so consoles sharing the file keep
+    /// each other's tabs. Two consoles editing the same tab: the last write of it wins.
+    pub fn save_tabs(&self, changes: &TabChanges) -> Result<(), StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        for tab in &changes.saved {
+            // A new tab goes after every tab any console saved; an edited one keeps its place.
+            tx.prepare_cached(
+                "INSERT INTO workbench_tabs (id, position, title, text, cursor_row, cursor_col,
+                     active)
+                 VALUES (?1, (SELECT IFNULL(MAX(position), -1) + 1 FROM workbench_tabs), ?2, ?3,
+                     ?4, ?5, 0)
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, text = excluded.text,
+                     cursor_row = excluded.cursor_row, cursor_col = excluded.cursor_col",
+            )?
+            .execute(params![
+                tab.id,
+                tab.title,
+                tab.text,
+                tab.cursor.0 as i64,
+                tab.cursor.1 as i64
+            ])?;
+        }
+        for id in &changes.closed {
+            tx.prepare_cached("DELETE FROM workbench_tabs WHERE id = ?1")?.execute([id])?;
+        }
+        if let Some(active) = &changes.active {
+            tx.prepare_cached(
+                "UPDATE workbench_tabs SET active = (id = ?1) WHERE active != (id = ?1)",
+            )?
+            .execute([active])?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    /// The saved tabs in order and the index of the active one.
+    /// Every console's saved tabs in the order they were opened, and the index of the one
+    /// shown last.
     pub fn load_tabs(&self) -> Result<(Vec<SavedTab>, usize), StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT title, text, cursor_row, cursor_col, active FROM workbench_tabs
-             ORDER BY position",
+            "SELECT id, title, text, cursor_row, cursor_col, active FROM workbench_tabs
+             ORDER BY position, id",
         )?;
         let mut active = 0;
         let mut tabs = Vec::new();
         let rows = stmt.query_map([], |row| {
             Ok((
                 SavedTab {
-                    title: row.get(0)?,
-                    text: row.get(1)?,
-                    cursor: (row.get::<_, i64>(2)? as usize, row.get::<_, i64>(3)? as usize),
+                    id: row.get(0)?,
+                    title: row.get(1)?,
+                    text: row.get(2)?,
+                    cursor: (row.get::<_, i64>(3)? as usize, row.get::<_, i64>(4)? as usize),
                 },
-                row.get::<_, bool>(4)?,
+                row.get::<_, bool>(5)?,
             ))
         })?;
         for row in rows {
@@ -221,19 +255,81 @@ mod tests {
         assert!(store.workbench_job_ids().unwrap().contains("abc"));
     }
 
+    fn tab(id: &str, text: &str) -> SavedTab {
+        SavedTab { id: id.into(), title: format!("query {id}"), text: text.into(), cursor: (0, 1) }
+    }
+
+    fn texts(store: &Store) -> Vec<(String, String)> {
+        store.load_tabs().unwrap().0.into_iter().map(|t| (t.id, t.text)).collect()
+    }
+
+    fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+        rows.iter().map(|(id, text)| (id.to_string(), text.to_string())).collect()
+    }
+
     #[test]
-    fn tabs_round_trip_with_the_active_one() {
+    fn tabs_round_trip_in_the_order_opened_with_the_active_one() {
         let store = Store::open_in_memory().unwrap();
-        let tab = |title: &str| SavedTab {
-            title: title.into(),
-            text: format!("SELECT '{title}';\n"),
-            cursor: (1, 0),
+        let saved = |tabs: Vec<SavedTab>, active: &str| TabChanges {
+            saved: tabs,
+            closed: Vec::new(),
+            active: Some(active.into()),
         };
-        store.save_tabs(&[tab("a"), tab("b")], 1).unwrap();
-        store.save_tabs(&[tab("a"), tab("b"), tab("c")], 2).unwrap();
+        store.save_tabs(&saved(vec![tab("a", "SELECT 'a';"), tab("b", "")], "b")).unwrap();
+        store.save_tabs(&saved(vec![tab("c", "SELECT 'c';"), tab("a", "SELECT 1;")], "c")).unwrap();
         let (tabs, active) = store.load_tabs().unwrap();
-        assert_eq!(tabs.len(), 3);
+        assert_eq!(tabs, [tab("a", "SELECT 1;"), tab("b", ""), tab("c", "SELECT 'c';")]);
         assert_eq!(active, 2);
-        assert_eq!(tabs[2], tab("c"));
+    }
+
+    /// Two consoles on one file, each saving every second: neither loses the other's tabs.
+    #[test]
+    fn two_consoles_on_one_file_keep_each_others_tabs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flinkdeck.db");
+        let console_a = Store::open(&path).unwrap();
+        let console_b = Store::open(&path).unwrap();
+        let save = |store: &Store, saved: Vec<SavedTab>, closed: &[&str]| {
+            let closed = closed.iter().map(|id| id.to_string()).collect();
+            store.save_tabs(&TabChanges { saved, closed, active: None }).unwrap();
+        };
+        save(&console_a, vec![tab("a", "SELECT 'a';")], &[]);
+        save(&console_b, vec![tab("b", "SELECT 'b';"), tab("gone", "SELECT 0;")], &[]);
+        // B edits its tab again and again and closes one: A's tab stays as A left it.
+        for n in 0..3 {
+            save(&console_b, vec![tab("b", &format!("SELECT {n};"))], &["gone"]);
+        }
+        assert_eq!(texts(&console_a), pairs(&[("a", "SELECT 'a';"), ("b", "SELECT 2;")]));
+        // A's edit leaves B's tab alone.
+        save(&console_a, vec![tab("a", "SELECT 'a2';")], &[]);
+        assert_eq!(texts(&console_b), pairs(&[("a", "SELECT 'a2';"), ("b", "SELECT 2;")]));
+        // The same tab edited in both: the last write wins.
+        save(&console_b, vec![tab("a", "SELECT 'from b';")], &[]);
+        save(&console_a, vec![tab("a", "SELECT 'from a';")], &[]);
+        assert_eq!(texts(&console_b), pairs(&[("a", "SELECT 'from a';"), ("b", "SELECT 2;")]));
+    }
+
+    #[test]
+    fn tabs_saved_before_they_had_ids_come_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flinkdeck.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for sql in &super::super::migrations::MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute_batch(
+                "INSERT INTO workbench_tabs VALUES (0, 'query 1', 'SELECT 1;', 0, 9, 0);
+                 INSERT INTO workbench_tabs VALUES (1, 'query 2', 'SHOW JOBS;', 0, 0, 1);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let (tabs, active) = store.load_tabs().unwrap();
+        let titles: Vec<&str> = tabs.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["query 1", "query 2"]);
+        assert_eq!((tabs[0].cursor, active), ((0, 9), 1));
+        assert_ne!(tabs[0].id, tabs[1].id);
     }
 }

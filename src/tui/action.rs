@@ -1,337 +1,156 @@
 //! Everything a key, a mouse event or the command palette can ask the console to do.
 
-use serde::Deserialize;
+/// One row per action generates the enum and its tables, so adding an action is one line.
+macro_rules! actions {
+    ($($variant:ident => $name:literal, $description:literal, $footer:expr;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action {
+            $($variant,)*
+        }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    Quit,
-    Help,
-    Palette,
-    FocusNext,
-    FocusPrev,
-    Refresh,
-    ReloadConfig,
-    NextTheme,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Open,
-    Back,
-    Filter,
-    ClearFilter,
-    SortNext,
-    SortReverse,
-    StateFilterNext,
-    NextSection,
-    PrevSection,
-    Savepoint,
-    Stop,
-    StopDrain,
-    CancelJob,
-    Restart,
-    SubmitJob,
-    CopyJob,
-    AdoptJob,
-    OpenLogs,
-    LogSearch,
-    NextMatch,
-    PrevMatch,
-    FilterIn,
-    FilterOut,
-    NextError,
-    PrevError,
-    NextWarning,
-    PrevWarning,
-    ToggleWrap,
-    SaveLog,
-    CopyLine,
-    GoToTime,
-    OpenWorkbench,
-    ShowJobs,
-    RunStatement,
-    RunAll,
-    CancelStatement,
-    Complete,
-    SqlHistory,
-    NewTab,
-    CloseTab,
-    NextTab,
-    PrevTab,
-    FocusEditor,
-    FocusResults,
-    FocusCatalog,
-    Left,
-    Right,
-    ToggleChangelog,
-    CopyCell,
-    CopyRow,
-    ExportResult,
-    JumpToJob,
-    KeepAsSpec,
-    InsertName,
-    SubmitScript,
+        impl Action {
+            /// Every action, in the order help and the palette list them.
+            pub const ALL: [Action; [$($name),*].len()] = [$(Action::$variant),*];
+
+            /// The name used in keymap files and typed in the palette.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+
+            /// One line for help, the palette and the footer.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $description,)*
+                }
+            }
+
+            /// The short label in the footer, for the actions shown there.
+            pub fn footer_label(self) -> Option<&'static str> {
+                match self {
+                    $(Action::$variant => $footer,)*
+                }
+            }
+        }
+    };
+}
+
+// Action => name, description, footer label. The order is the help's and the palette's.
+actions! {
+    Open => "open", "open the job / show the cluster's jobs", Some("open");
+    OpenWorkbench => "open-workbench", "open the SQL workbench", None;
+    ShowJobs => "show-jobs", "show the job list", Some("jobs");
+    RunStatement => "run-statement",
+        "run the statement under the cursor (or the selection)", Some("run");
+    RunAll => "run-all", "run every statement in the buffer", None;
+    CancelStatement => "cancel-statement", "cancel the running statement", None;
+    Complete => "complete", "complete the word at the cursor", None;
+    SqlHistory => "sql-history", "search the statement history", Some("history");
+    NewTab => "new-tab", "open a new editor tab", None;
+    CloseTab => "close-tab", "close the editor tab", None;
+    NextTab => "next-tab", "next editor tab", None;
+    PrevTab => "prev-tab", "previous editor tab", None;
+    FocusEditor => "focus-editor", "focus the SQL editor", None;
+    FocusResults => "focus-results", "focus the results", None;
+    FocusCatalog => "focus-catalog", "focus the catalog browser", None;
+    Left => "left", "move left", None;
+    Right => "right", "move right", None;
+    ToggleChangelog => "toggle-changelog",
+        "results: table (materialised) / changelog view", Some("changelog");
+    CopyCell => "copy-cell", "copy the cell to the clipboard (OSC 52)", None;
+    CopyRow => "copy-row", "copy the row to the clipboard (OSC 52)", None;
+    ExportResult => "export-result", "export the result to a .csv or .json file", Some("export");
+    JumpToJob => "jump-to-job", "jump to the job the statement started", Some("job");
+    KeepAsSpec => "keep-as-spec",
+        "keep the INSERT as a SQL launch spec (for restarts)", Some("keep");
+    SubmitScript => "submit-script",
+        "submit the tab (SET, DDL, one INSERT) as a restartable SQL job", None;
+    InsertName => "insert-name", "insert the name into the editor", Some("insert");
+    Restart => "restart",
+        "restart: savepoint, stop, resubmit (failed job: from its checkpoint)", Some("restart");
+    Savepoint => "savepoint", "trigger a savepoint of the job", None;
+    Stop => "stop", "stop the job with a savepoint", None;
+    StopDrain => "stop-drain", "stop the job with a savepoint, draining it first", None;
+    CancelJob => "cancel-job", "cancel the job (no savepoint)", None;
+    SubmitJob => "submit-job", "submit a new job from a jar", None;
+    CopyJob => "copy-job", "copy the job into a new one with other arguments", None;
+    AdoptJob => "adopt-job", "adopt the job so flinkdeck can restart it", None;
+    OpenLogs => "open-logs",
+        "open the log that explains the job (failure: its taskmanager)", Some("logs");
+    LogSearch => "log-search", "search the log (regex)", Some("search");
+    NextMatch => "next-match", "next search match", None;
+    PrevMatch => "prev-match", "previous search match", None;
+    FilterIn => "filter-in", "keep only records matching a regex (empty: all)", None;
+    FilterOut => "filter-out", "hide records matching a regex (empty: none)", None;
+    NextError => "next-error", "next error", Some("error");
+    PrevError => "prev-error", "previous error", None;
+    NextWarning => "next-warning", "next warning", None;
+    PrevWarning => "prev-warning", "previous warning", None;
+    ToggleWrap => "toggle-wrap", "wrap long lines on/off", None;
+    SaveLog => "save-log", "save the shown lines to a file", None;
+    CopyLine => "copy-line", "copy the top line to the clipboard (OSC 52)", None;
+    GoToTime => "go-to-time", "go to a time in the log", None;
+    Back => "back", "go back", Some("back");
+    Filter => "filter", "filter jobs by text", Some("filter");
+    ClearFilter => "clear-filter", "clear the filters", None;
+    StateFilterNext => "state-filter-next",
+        "cycle state filter: all, running, needs attention, ended", None;
+    SortNext => "sort-next", "sort by the next column", Some("sort");
+    SortReverse => "sort-reverse", "reverse the sort order", None;
+    Refresh => "refresh", "poll every cluster now", None;
+    ReloadConfig => "reload", "read config.toml again (clusters come and go)", None;
+    FocusNext => "focus-next", "focus the next pane", None;
+    FocusPrev => "focus-prev", "focus the previous pane", None;
+    Up => "up", "move up", None;
+    Down => "down", "move down", None;
+    PageUp => "page-up", "page up", None;
+    PageDown => "page-down", "page down", None;
+    Top => "top", "go to the first row", None;
+    Bottom => "bottom", "go to the last row", None;
+    NextSection => "next-section", "jump to the next section", Some("section");
+    PrevSection => "prev-section", "jump to the previous section", None;
+    NextTheme => "next-theme", "switch to the next theme", None;
+    Palette => "palette", "open the command palette", Some("commands");
+    Help => "help", "show the key bindings", Some("help");
+    Quit => "quit", "quit flinkdeck", Some("quit");
 }
 
 impl Action {
-    /// Every action, in the order help and the palette list them.
-    pub const ALL: [Action; 69] = [
-        Action::Open,
-        Action::OpenWorkbench,
-        Action::ShowJobs,
-        Action::RunStatement,
-        Action::RunAll,
-        Action::CancelStatement,
-        Action::Complete,
-        Action::SqlHistory,
-        Action::NewTab,
-        Action::CloseTab,
-        Action::NextTab,
-        Action::PrevTab,
-        Action::FocusEditor,
-        Action::FocusResults,
-        Action::FocusCatalog,
-        Action::Left,
-        Action::Right,
-        Action::ToggleChangelog,
-        Action::CopyCell,
-        Action::CopyRow,
-        Action::ExportResult,
-        Action::JumpToJob,
-        Action::KeepAsSpec,
-        Action::SubmitScript,
-        Action::InsertName,
-        Action::Restart,
-        Action::Savepoint,
-        Action::Stop,
-        Action::StopDrain,
-        Action::CancelJob,
-        Action::SubmitJob,
-        Action::CopyJob,
-        Action::AdoptJob,
-        Action::OpenLogs,
-        Action::LogSearch,
-        Action::NextMatch,
-        Action::PrevMatch,
-        Action::FilterIn,
-        Action::FilterOut,
-        Action::NextError,
-        Action::PrevError,
-        Action::NextWarning,
-        Action::PrevWarning,
-        Action::ToggleWrap,
-        Action::SaveLog,
-        Action::CopyLine,
-        Action::GoToTime,
-        Action::Back,
-        Action::Filter,
-        Action::ClearFilter,
-        Action::StateFilterNext,
-        Action::SortNext,
-        Action::SortReverse,
-        Action::Refresh,
-        Action::ReloadConfig,
-        Action::FocusNext,
-        Action::FocusPrev,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::NextSection,
-        Action::PrevSection,
-        Action::NextTheme,
-        Action::Palette,
-        Action::Help,
-        Action::Quit,
-    ];
-
-    /// The name used in keymap files and typed in the palette.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::Quit => "quit",
-            Action::Help => "help",
-            Action::Palette => "palette",
-            Action::FocusNext => "focus-next",
-            Action::FocusPrev => "focus-prev",
-            Action::Refresh => "refresh",
-            Action::ReloadConfig => "reload",
-            Action::NextTheme => "next-theme",
-            Action::Up => "up",
-            Action::Down => "down",
-            Action::PageUp => "page-up",
-            Action::PageDown => "page-down",
-            Action::Top => "top",
-            Action::Bottom => "bottom",
-            Action::Open => "open",
-            Action::Back => "back",
-            Action::Filter => "filter",
-            Action::ClearFilter => "clear-filter",
-            Action::SortNext => "sort-next",
-            Action::SortReverse => "sort-reverse",
-            Action::StateFilterNext => "state-filter-next",
-            Action::NextSection => "next-section",
-            Action::PrevSection => "prev-section",
-            Action::Savepoint => "savepoint",
-            Action::Stop => "stop",
-            Action::StopDrain => "stop-drain",
-            Action::CancelJob => "cancel-job",
-            Action::Restart => "restart",
-            Action::SubmitJob => "submit-job",
-            Action::CopyJob => "copy-job",
-            Action::AdoptJob => "adopt-job",
-            Action::OpenLogs => "open-logs",
-            Action::LogSearch => "log-search",
-            Action::NextMatch => "next-match",
-            Action::PrevMatch => "prev-match",
-            Action::FilterIn => "filter-in",
-            Action::FilterOut => "filter-out",
-            Action::NextError => "next-error",
-            Action::PrevError => "prev-error",
-            Action::NextWarning => "next-warning",
-            Action::PrevWarning => "prev-warning",
-            Action::ToggleWrap => "toggle-wrap",
-            Action::SaveLog => "save-log",
-            Action::CopyLine => "copy-line",
-            Action::GoToTime => "go-to-time",
-            Action::OpenWorkbench => "open-workbench",
-            Action::ShowJobs => "show-jobs",
-            Action::RunStatement => "run-statement",
-            Action::RunAll => "run-all",
-            Action::CancelStatement => "cancel-statement",
-            Action::Complete => "complete",
-            Action::SqlHistory => "sql-history",
-            Action::NewTab => "new-tab",
-            Action::CloseTab => "close-tab",
-            Action::NextTab => "next-tab",
-            Action::PrevTab => "prev-tab",
-            Action::FocusEditor => "focus-editor",
-            Action::FocusResults => "focus-results",
-            Action::FocusCatalog => "focus-catalog",
-            Action::Left => "left",
-            Action::Right => "right",
-            Action::ToggleChangelog => "toggle-changelog",
-            Action::CopyCell => "copy-cell",
-            Action::CopyRow => "copy-row",
-            Action::ExportResult => "export-result",
-            Action::JumpToJob => "jump-to-job",
-            Action::KeepAsSpec => "keep-as-spec",
-            Action::SubmitScript => "submit-script",
-            Action::InsertName => "insert-name",
-        }
-    }
-
-    /// One line for help, the palette and the footer.
-    pub fn description(self) -> &'static str {
-        match self {
-            Action::Quit => "quit flinkdeck",
-            Action::Help => "show the key bindings",
-            Action::Palette => "open the command palette",
-            Action::FocusNext => "focus the next pane",
-            Action::FocusPrev => "focus the previous pane",
-            Action::Refresh => "poll every cluster now",
-            Action::ReloadConfig => "read config.toml again (clusters come and go)",
-            Action::NextTheme => "switch to the next theme",
-            Action::Up => "move up",
-            Action::Down => "move down",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Top => "go to the first row",
-            Action::Bottom => "go to the last row",
-            Action::Open => "open the job / show the cluster's jobs",
-            Action::Back => "go back",
-            Action::Filter => "filter jobs by text",
-            Action::ClearFilter => "clear the filters",
-            Action::SortNext => "sort by the next column",
-            Action::SortReverse => "reverse the sort order",
-            Action::StateFilterNext => "cycle state filter: all, running, needs attention, ended",
-            Action::NextSection => "jump to the next section",
-            Action::PrevSection => "jump to the previous section",
-            Action::Savepoint => "trigger a savepoint of the job",
-            Action::Stop => "stop the job with a savepoint",
-            Action::StopDrain => "stop the job with a savepoint, draining it first",
-            Action::CancelJob => "cancel the job (no savepoint)",
-            Action::Restart => {
-                "restart: savepoint, stop, resubmit (failed job: from its checkpoint)"
-            }
-            Action::SubmitJob => "submit a new job from a jar",
-            Action::CopyJob => "copy the job into a new one with other arguments",
-            Action::AdoptJob => "adopt the job so flinkdeck can restart it",
-            Action::OpenLogs => "open the log that explains the job (failure: its taskmanager)",
-            Action::LogSearch => "search the log (regex)",
-            Action::NextMatch => "next search match",
-            Action::PrevMatch => "previous search match",
-            Action::FilterIn => "keep only records matching a regex (empty: all)",
-            Action::FilterOut => "hide records matching a regex (empty: none)",
-            Action::NextError => "next error",
-            Action::PrevError => "previous error",
-            Action::NextWarning => "next warning",
-            Action::PrevWarning => "previous warning",
-            Action::ToggleWrap => "wrap long lines on/off",
-            Action::SaveLog => "save the shown lines to a file",
-            Action::CopyLine => "copy the top line to the clipboard (OSC 52)",
-            Action::GoToTime => "go to a time in the log",
-            Action::OpenWorkbench => "open the SQL workbench",
-            Action::ShowJobs => "show the job list",
-            Action::RunStatement => "run the statement under the cursor (or the selection)",
-            Action::RunAll => "run every statement in the buffer",
-            Action::CancelStatement => "cancel the running statement",
-            Action::Complete => "complete the word at the cursor",
-            Action::SqlHistory => "search the statement history",
-            Action::NewTab => "open a new editor tab",
-            Action::CloseTab => "close the editor tab",
-            Action::NextTab => "next editor tab",
-            Action::PrevTab => "previous editor tab",
-            Action::FocusEditor => "focus the SQL editor",
-            Action::FocusResults => "focus the results",
-            Action::FocusCatalog => "focus the catalog browser",
-            Action::Left => "move left",
-            Action::Right => "move right",
-            Action::ToggleChangelog => "results: table (materialised) / changelog view",
-            Action::CopyCell => "copy the cell to the clipboard (OSC 52)",
-            Action::CopyRow => "copy the row to the clipboard (OSC 52)",
-            Action::ExportResult => "export the result to a .csv or .json file",
-            Action::JumpToJob => "jump to the job the statement started",
-            Action::KeepAsSpec => "keep the INSERT as a SQL launch spec (for restarts)",
-            Action::SubmitScript => {
-                "submit the tab (SET, DDL, one INSERT) as a restartable SQL job"
-            }
-            Action::InsertName => "insert the name into the editor",
-        }
-    }
-
-    /// The short label in the footer, for the actions shown there.
-    pub fn footer_label(self) -> Option<&'static str> {
-        Some(match self {
-            Action::Help => "help",
-            Action::Palette => "commands",
-            Action::Filter => "filter",
-            Action::Open => "open",
-            Action::Back => "back",
-            Action::SortNext => "sort",
-            Action::NextSection => "section",
-            Action::Restart => "restart",
-            Action::OpenLogs => "logs",
-            Action::LogSearch => "search",
-            Action::NextError => "error",
-            Action::ShowJobs => "jobs",
-            Action::RunStatement => "run",
-            Action::SqlHistory => "history",
-            Action::ToggleChangelog => "changelog",
-            Action::ExportResult => "export",
-            Action::JumpToJob => "job",
-            Action::KeepAsSpec => "keep",
-            Action::InsertName => "insert",
-            Action::Quit => "quit",
-            _ => return None,
-        })
-    }
-
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_unique_name_a_description_and_round_trips() {
+        let mut names = HashSet::new();
+        for action in Action::ALL {
+            assert!(names.insert(action.name()), "{} is named twice", action.name());
+            assert!(!action.description().trim().is_empty(), "{action:?} has no description");
+            assert_eq!(Action::from_name(action.name()), Some(action));
+        }
+        assert_eq!(Action::from_name("no-such-action"), None);
+    }
+
+    #[test]
+    fn the_default_keymap_names_only_known_actions() {
+        let keymap: toml::Table = include_str!("../../assets/keymap.toml").parse().unwrap();
+        let mut bound = 0;
+        for (section, bindings) in &keymap {
+            let bindings = bindings.as_table().unwrap_or_else(|| panic!("[{section}]"));
+            for (key, action) in bindings {
+                let action = action.as_str().unwrap_or_else(|| panic!("[{section}] {key}"));
+                assert!(Action::from_name(action).is_some(), "[{section}] {key} = {action}");
+                bound += 1;
+            }
+        }
+        assert!(bound > 0, "the keymap binds nothing");
     }
 }

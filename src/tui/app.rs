@@ -57,7 +57,7 @@ pub struct App {
     /// A job to select once a poll brings it (a jump from the workbench to a new job).
     pub(super) pending_jump: Option<String>,
     /// The editor tabs as last saved.
-    saved_tabs: Vec<crate::store::sql::SavedTab>,
+    saved_tabs: super::workbench::SavedTabs,
     pub fleet: Fleet,
     pub focus: Focus,
     pub jobs: JobList,
@@ -93,7 +93,7 @@ impl App {
             screen: Screen::Fleet,
             workbench: Workbench::default(),
             pending_jump: None,
-            saved_tabs: Vec::new(),
+            saved_tabs: Default::default(),
             fleet,
             focus: Focus::Jobs,
             jobs: JobList::default(),
@@ -114,13 +114,13 @@ impl App {
             pending_resumes: Vec::new(),
         };
         app.jobs.sync(&app.fleet, now_ms);
-        app.saved_tabs = app.workbench.saved_tabs();
+        app.saved_tabs = super::workbench::SavedTabs::of(&app.workbench);
         app
     }
 
     /// The workbench as it was left last time (its tabs count as saved).
     pub fn restore_workbench(&mut self, workbench: Workbench) {
-        self.saved_tabs = workbench.saved_tabs();
+        self.saved_tabs = super::workbench::SavedTabs::of(&workbench);
         self.workbench = workbench;
     }
 
@@ -180,10 +180,8 @@ impl App {
     pub fn on_tick(&mut self, now_ms: i64) {
         self.now_ms = now_ms;
         // The editor's tabs are saved as they change, so a dropped SSH session loses nothing.
-        let tabs = self.workbench.saved_tabs();
-        if tabs != self.saved_tabs {
-            self.effects.push(Effect::SaveTabs(tabs.clone(), self.workbench.active));
-            self.saved_tabs = tabs;
+        if let Some(changes) = self.saved_tabs.take_changes(&self.workbench) {
+            self.effects.push(Effect::SaveTabs(changes));
         }
     }
 
@@ -326,8 +324,9 @@ impl App {
         }
         match action {
             Action::Quit => {
-                self.effects
-                    .push(Effect::SaveTabs(self.workbench.saved_tabs(), self.workbench.active));
+                if let Some(changes) = self.saved_tabs.take_changes(&self.workbench) {
+                    self.effects.push(Effect::SaveTabs(changes));
+                }
                 self.should_quit = true;
             }
             Action::OpenWorkbench => self.open_workbench(),

@@ -79,6 +79,6 @@ pub enum Effect {
         name: String,
         script: String,
     },
-    /// Remember the workbench's tabs for the next start.
-    SaveTabs(Vec<crate::store::sql::SavedTab>, usize),
+    /// Remember what changed in the workbench's tabs for the next start.
+    SaveTabs(crate::store::sql::TabChanges),
 }

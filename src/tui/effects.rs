@@ -205,10 +205,10 @@ impl Effects {
                     }
                 });
             }
-            Effect::SaveTabs(tabs, active) => {
+            Effect::SaveTabs(changes) => {
                 // On the writer's thread, in order: a locked database never stalls the loop.
                 let writer = engine.writer().ok_or("the SQLite cache is unavailable")?;
-                writer.write("the editor tabs", Box::new(move |s| s.save_tabs(&tabs, active)));
+                writer.write("the editor tabs", Box::new(move |s| s.save_tabs(&changes)));
             }
             Effect::KeepSqlJob { cluster, job_id, name, script } => {
                 let cluster = cluster.map_or_else(|| engine.sql_cluster(), Ok)?;

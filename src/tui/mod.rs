@@ -15,6 +15,7 @@ pub mod logops;
 pub mod panes;
 mod promptops;
 pub mod sqlops;
+pub mod terminal;
 pub mod theme;
 pub mod workbench;
 
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::event::{Event, EventStream};
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -101,18 +102,10 @@ pub async fn run(console: Console) -> Result<()> {
     if let Some(notice) = started.0.cache_notice() {
         eprintln!("flinkdeck: {notice}");
     }
-    let mouse = console.config.ui.mouse;
-    let mut terminal = ratatui::init();
-    if mouse {
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
-            .wrap_err("enabling the mouse")?;
-    }
-    let result = run_on(&mut terminal, EventStream::new(), console, started).await;
-    if mouse {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-    }
-    ratatui::restore();
-    result
+    // Restored when dropped: on return, on any `?` inside the loop and on a panic.
+    let mut terminal = terminal::TerminalGuard::init(console.config.ui.mouse)
+        .wrap_err("setting up the terminal")?;
+    run_on(&mut *terminal, EventStream::new(), console, started).await
 }
 
 /// Hangups ask for a config reload, as daemons do; where signals cannot be had, none come.

@@ -12,6 +12,8 @@ use crate::sql::{HighlightCache, Position, TokenClass};
 use crate::tui::theme::{Role, Theme};
 
 pub struct EditorTab {
+    /// The tab's row in the store, the same in every console that loaded it.
+    pub id: String,
     pub title: String,
     text: TextArea<'static>,
     highlights: HighlightCache,
@@ -22,12 +24,13 @@ pub struct EditorTab {
 }
 
 impl EditorTab {
-    pub fn new(title: String, text: &str, cursor: (usize, usize)) -> Self {
+    pub fn new(id: String, title: String, text: &str, cursor: (usize, usize)) -> Self {
         let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
         let mut area = TextArea::new(lines);
         area.set_max_histories(500);
         area.move_cursor(CursorMove::Jump(clamp_u16(cursor.0), clamp_u16(cursor.1)));
         let mut tab = Self {
+            id,
             title,
             text: area,
             highlights: HighlightCache::new(),

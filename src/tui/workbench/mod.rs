@@ -7,13 +7,17 @@ pub mod editor;
 pub mod popup;
 pub mod results;
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use crate::sql::Statement;
-use crate::store::sql::SavedTab;
+use crate::store::sql::{SavedTab, TabChanges};
 use crate::tui::panes::pane_block;
 use crate::tui::theme::{Role, Theme};
 use catalog::CatalogTree;
@@ -82,9 +86,9 @@ impl Workbench {
     /// With the tabs saved last time (one empty tab if none).
     pub fn new(saved: Vec<SavedTab>, active: usize) -> Self {
         let mut tabs: Vec<EditorTab> =
-            saved.into_iter().map(|t| EditorTab::new(t.title, &t.text, t.cursor)).collect();
+            saved.into_iter().map(|t| EditorTab::new(t.id, t.title, &t.text, t.cursor)).collect();
         if tabs.is_empty() {
-            tabs.push(EditorTab::new("query 1".into(), "", (0, 0)));
+            tabs.push(EditorTab::new(new_tab_id(), "query 1".into(), "", (0, 0)));
         }
         Self {
             active: active.min(tabs.len() - 1),
@@ -115,14 +119,19 @@ impl Workbench {
     pub fn saved_tabs(&self) -> Vec<SavedTab> {
         self.tabs
             .iter()
-            .map(|t| SavedTab { title: t.title.clone(), text: t.text(), cursor: t.cursor() })
+            .map(|t| SavedTab {
+                id: t.id.clone(),
+                title: t.title.clone(),
+                text: t.text(),
+                cursor: t.cursor(),
+            })
             .collect()
     }
 
     pub fn new_tab(&mut self) {
         let number = (1..).find(|n| !self.tabs.iter().any(|t| t.title == format!("query {n}")));
         let title = format!("query {}", number.unwrap_or(1));
-        self.tabs.push(EditorTab::new(title, "", (0, 0)));
+        self.tabs.push(EditorTab::new(new_tab_id(), title, "", (0, 0)));
         self.active = self.tabs.len() - 1;
     }
 
@@ -210,6 +219,51 @@ impl Workbench {
             completion.render(theme, at, screen, buf);
         }
     }
+}
+
+/// The tabs as this console last saved them, to save only what changed since.
+#[derive(Debug, Default)]
+pub struct SavedTabs {
+    tabs: BTreeMap<String, SavedTab>,
+    active: Option<String>,
+}
+
+impl SavedTabs {
+    /// `bench`'s tabs, counted as saved.
+    pub fn of(bench: &Workbench) -> Self {
+        let mut saved = Self::default();
+        saved.take_changes(bench);
+        saved
+    }
+
+    /// What changed in `bench` since the last call (`None` if nothing), now counted as saved.
+    pub fn take_changes(&mut self, bench: &Workbench) -> Option<TabChanges> {
+        let current = bench.saved_tabs();
+        let mut changes = TabChanges {
+            saved: current.iter().filter(|t| self.tabs.get(&t.id) != Some(t)).cloned().collect(),
+            closed: self
+                .tabs
+                .keys()
+                .filter(|id| !current.iter().any(|t| &t.id == *id))
+                .cloned()
+                .collect(),
+            active: None,
+        };
+        let active = &bench.tab().id;
+        if self.active.as_ref() != Some(active) {
+            changes.active = Some(active.clone());
+            self.active = Some(active.clone());
+        }
+        self.tabs = current.into_iter().map(|t| (t.id.clone(), t)).collect();
+        (!changes.is_empty()).then_some(changes)
+    }
+}
+
+/// An id no other tab in any console has: the clock, this process and a counter.
+fn new_tab_id() -> String {
+    static OPENED: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+    format!("{now:x}-{:x}-{}", std::process::id(), OPENED.fetch_add(1, Ordering::Relaxed))
 }
 
 fn short(id: &str) -> &str {

@@ -1,0 +1,220 @@
+//! The terminal as the console holds it: raw mode, the alternate screen and, if configured,
+//! mouse capture. All of it is undone on every way out: a return, an error after start-up
+//! (`?` anywhere in the event loop) or a panic.
+
+use std::io::{self, Stdout, Write};
+use std::ops::{Deref, DerefMut};
+use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crossterm::cursor::Show;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{LeaveAlternateScreen, disable_raw_mode};
+use ratatui::DefaultTerminal;
+
+/// What the panic hook has to undo: nothing, the screen, or the screen and the mouse.
+static HELD: AtomicU8 = AtomicU8::new(NOT_HELD);
+const NOT_HELD: u8 = 0;
+const HELD_SCREEN: u8 = 1;
+const HELD_WITH_MOUSE: u8 = 2;
+
+/// The console's terminal; dropping it restores the terminal.
+pub struct TerminalGuard {
+    terminal: DefaultTerminal,
+    // Declared last so it drops last: the terminal shows its cursor before the screen is left.
+    _restore: RestoreOnDrop<Stdout>,
+}
+
+impl TerminalGuard {
+    /// Enters raw mode and the alternate screen, and captures the mouse if `mouse`. A step
+    /// that fails undoes the ones before it.
+    pub fn init(mouse: bool) -> io::Result<Self> {
+        let restore = RestoreOnDrop::new(io::stdout(), mouse);
+        // ratatui installs its own hook, which does not release the mouse; ours runs first.
+        let terminal = ratatui::try_init()?;
+        install_panic_hook();
+        if mouse {
+            crossterm::execute!(io::stdout(), EnableMouseCapture)?;
+        }
+        Ok(Self { terminal, _restore: restore })
+    }
+}
+
+impl Deref for TerminalGuard {
+    type Target = DefaultTerminal;
+
+    fn deref(&self) -> &DefaultTerminal {
+        &self.terminal
+    }
+}
+
+impl DerefMut for TerminalGuard {
+    fn deref_mut(&mut self) -> &mut DefaultTerminal {
+        &mut self.terminal
+    }
+}
+
+/// Restores the terminal (writing to `out`) when dropped, also while a panic unwinds.
+pub struct RestoreOnDrop<W: Write> {
+    out: W,
+    mouse: bool,
+}
+
+impl<W: Write> RestoreOnDrop<W> {
+    /// Marks the terminal as held, so a panic from here on restores it first.
+    pub fn new(out: W, mouse: bool) -> Self {
+        HELD.store(if mouse { HELD_WITH_MOUSE } else { HELD_SCREEN }, Ordering::SeqCst);
+        Self { out, mouse }
+    }
+}
+
+impl<W: Write> Drop for RestoreOnDrop<W> {
+    fn drop(&mut self) {
+        HELD.store(NOT_HELD, Ordering::SeqCst);
+        restore(&mut self.out, self.mouse);
+    }
+}
+
+/// Puts the terminal back: the mouse released, raw mode off, the main screen and the cursor
+/// back. Every step is tried even if one fails (a closed terminal), and none panics.
+pub fn restore(out: &mut impl Write, mouse: bool) {
+    if mouse {
+        let _ = crossterm::execute!(out, DisableMouseCapture);
+    }
+    let _ = disable_raw_mode();
+    let _ = crossterm::execute!(out, LeaveAlternateScreen, Show);
+}
+
+/// Before any other panic hook prints, restores a held terminal, so the message is readable
+/// and the shell gets its mouse back; then chains the hook that was there.
+fn install_panic_hook() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            match HELD.swap(NOT_HELD, Ordering::SeqCst) {
+                NOT_HELD => {}
+                held => restore(&mut io::stdout(), held == HELD_WITH_MOUSE),
+            }
+            previous(info);
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    const MOUSE_OFF: &str = "\x1b[?1000l";
+    const MAIN_SCREEN: &str = "\x1b[?1049l";
+    const SHOW_CURSOR: &str = "\x1b[?25h";
+
+    /// What was written, shared with the test after the writer is dropped.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<u8>>>);
+
+    impl Recorder {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl Write for Recorder {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A terminal that is gone (the SSH session dropped).
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    fn assert_restored(text: &str, mouse: bool) {
+        assert!(text.contains(MAIN_SCREEN), "{text:?}");
+        assert!(text.contains(SHOW_CURSOR), "{text:?}");
+        assert_eq!(text.contains(MOUSE_OFF), mouse, "{text:?}");
+    }
+
+    #[test]
+    fn an_error_after_start_up_restores_the_terminal() {
+        let recorder = Recorder::default();
+        let run = || -> io::Result<()> {
+            let _restore = RestoreOnDrop::new(recorder.clone(), true);
+            Err(io::ErrorKind::Other.into())
+        };
+        assert!(run().is_err());
+        assert_restored(&recorder.text(), true);
+        let without_mouse = Recorder::default();
+        drop(RestoreOnDrop::new(without_mouse.clone(), false));
+        assert_restored(&without_mouse.text(), false);
+    }
+
+    #[test]
+    fn a_panic_restores_the_terminal_while_it_unwinds() {
+        let recorder = Recorder::default();
+        let outcome = std::panic::catch_unwind(|| {
+            let _restore = RestoreOnDrop::new(recorder.clone(), true);
+            panic!("a bug in the event loop");
+        });
+        assert!(outcome.is_err());
+        assert_restored(&recorder.text(), true);
+    }
+
+    #[test]
+    fn restoring_a_closed_terminal_does_not_panic() {
+        restore(&mut Closed, true);
+        drop(RestoreOnDrop::new(Closed, true));
+    }
+
+    /// Set for the copy of this test binary that [`the_real_terminal_is_restored_on_a_panic`]
+    /// runs in a pseudo-terminal.
+    const IN_PTY: &str = "FLINKDECK_TERMINAL_TEST_IN_PTY";
+
+    /// In a pseudo-terminal (`script`, from util-linux): holds the terminal with the mouse,
+    /// then panics. The restore must reach the terminal before the panic message does (the
+    /// hook), and the process must not leave the terminal in raw mode or the mouse captured.
+    #[test]
+    fn the_real_terminal_is_restored_on_a_panic() {
+        if std::env::var_os(IN_PTY).is_some() {
+            let _terminal = TerminalGuard::init(true).expect("a terminal");
+            panic!("a bug after start-up");
+        }
+        if std::process::Command::new("script").arg("--version").output().is_err() {
+            eprintln!("skipped: no `script` (util-linux) to run a pseudo-terminal");
+            return;
+        }
+        let exe = std::env::current_exe().unwrap();
+        let test = "tui::terminal::tests::the_real_terminal_is_restored_on_a_panic";
+        let command = format!("'{}' --exact {test} --nocapture --test-threads=1", exe.display());
+        let output = std::process::Command::new("script")
+            .args(["-qfec", &command, "/dev/null"])
+            .env(IN_PTY, "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(!output.status.success(), "the child panics: {text:?}");
+        let at = |what: &str| text.find(what).unwrap_or_else(|| panic!("{what:?} in {text:?}"));
+        let message = at("a bug after start-up");
+        assert!(at("\x1b[?1049h") < at("\x1b[?1000h"), "{text:?}");
+        for restored in [MOUSE_OFF, MAIN_SCREEN, SHOW_CURSOR] {
+            assert!(at(restored) < message, "{restored:?} before the message: {text:?}");
+        }
+    }
+}
