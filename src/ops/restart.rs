@@ -210,20 +210,36 @@ impl Operator {
     }
 
     /// A stop that failed may still have ended the job (two stops at once make Flink fail
-    /// the job with "Checkpoint Coordinator is suspending"): a job left FAILED or CANCELED
-    /// goes on from what it left behind, one still running keeps the stop's error.
+    /// it with "Checkpoint Coordinator is suspending"): an ended job goes on from what it
+    /// left behind, one still running keeps the stop's error.
     async fn restore_point_after_failed_stop(
         &self,
         op: &mut Operation,
         stop: FlinkError,
     ) -> Result<Option<String>, FlinkError> {
         let old = op.job_id.clone().unwrap_or_default();
-        match self.client.job_detail_state(&old).await {
-            Ok(state @ (JobState::Failed | JobState::Canceled)) => {
-                tracing::warn!(job = %old, %state, "the stop failed ({stop}); restoring from the latest retained checkpoint");
-                self.restore_point_of_ended(op, &state, true).await
+        match self.settled_state(&old).await {
+            Some(state) if state.is_terminal() => {
+                tracing::warn!(job = %old, %state, "the stop failed ({stop}); restoring from what the job left");
+                self.restore_point_of_ended(op, &state, false).await
             }
             _ => Err(stop),
+        }
+    }
+
+    /// The job's state once it has ended or runs again (a failed stop may leave it failing,
+    /// being canceled or restarting for a while); none if it cannot be read.
+    async fn settled_state(&self, jid: &str) -> Option<JobState> {
+        let deadline = tokio::time::Instant::now() + self.timeouts.job_start;
+        loop {
+            let state = self.client.job_detail_state(jid).await.ok()?;
+            if state.is_terminal()
+                || state == JobState::Running
+                || tokio::time::Instant::now() >= deadline
+            {
+                return Some(state);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
 
