@@ -267,6 +267,11 @@ impl JobHeld {
                 "{who}: wait for it to finish; if its process is gone, the job is free again from {}",
                 utc(end)
             ),
+            None if h.phase == Phase::Failed => format!(
+                "{who}: it stopped short ({}); resume it (`flinkdeck resume`) or abandon it (`flinkdeck resume --abandon {}`)",
+                h.error.as_deref().unwrap_or("no error recorded"),
+                h.id
+            ),
             None => format!(
                 "{who}: wait for it to finish; if its process is gone, resume it (`flinkdeck resume`) or abandon it (`flinkdeck resume --abandon {}`)",
                 h.id
@@ -294,4 +299,56 @@ pub fn os_user() -> String {
             (!name.is_empty()).then_some(name)
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed_restart() -> Operation {
+        Operation {
+            id: 1,
+            started_ms: 0,
+            updated_ms: 0,
+            os_user: "ops".into(),
+            cluster: "prod".into(),
+            job_id: Some("j1".into()),
+            spec_id: Some(1),
+            kind: OpKind::Restart,
+            params: serde_json::json!({}),
+            phase: Phase::Failed,
+            trigger_id: Some("t1".into()),
+            savepoint: None,
+            new_job_id: None,
+            error: Some("savepoint failed".into()),
+            left_job_state: None,
+            steps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_failed_restart_that_left_its_job_down_stays_resumable_and_holds_the_job() {
+        let lease = Duration::from_secs(60);
+        let job_still_runs = failed_restart();
+        assert!(!job_still_runs.is_resumable());
+        assert!(!job_still_runs.holds_job(0, lease));
+        let job_down = Operation { left_job_state: Some("FAILED".into()), ..failed_restart() };
+        assert!(job_down.is_resumable());
+        assert!(job_down.holds_job(i64::MAX, lease), "a restart's hold never lapses");
+    }
+
+    #[test]
+    fn a_one_shot_operation_holds_its_job_until_it_finishes_or_its_lease_lapses() {
+        let lease = Duration::from_secs(60);
+        let savepoint = Operation {
+            kind: OpKind::Savepoint,
+            phase: Phase::Intent,
+            updated_ms: 1_000,
+            ..failed_restart()
+        };
+        assert!(savepoint.holds_job(60_999, lease));
+        assert!(!savepoint.holds_job(61_000, lease));
+        assert!(!Operation { phase: Phase::Succeeded, ..savepoint.clone() }.holds_job(0, lease));
+        assert!(!Operation { kind: OpKind::Adopt, ..savepoint }.holds_job(0, lease));
+    }
 }

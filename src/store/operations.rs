@@ -370,6 +370,13 @@ mod tests {
                 "{held}"
             );
         }
+        // Its resubmission was refused: it still holds the job, and says why.
+        restart.phase = Phase::Failed;
+        restart.savepoint = Some("file:/sp".into());
+        restart.error = Some("refused".into());
+        store.save_operation(&mut restart).unwrap();
+        let held = claim(&store, "old", OpKind::Restart).unwrap_err();
+        assert!(held.to_string().contains("it stopped short (refused)"), "{held}");
         restart.phase = Phase::Abandoned;
         store.save_operation(&mut restart).unwrap();
         assert!(claim(&store, "new", OpKind::Cancel).is_ok());
