@@ -438,8 +438,14 @@ fn cli_submit_restart_and_history() {
 fn of_two_restarts_started_at_once_one_restarts_the_job_and_the_other_names_it() {
     let state = sandbox();
     let dirs = tempfile::tempdir().unwrap();
-    let flinkdeck = |args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"));
+    // `flinkdeck ARGS`; with a barrier, a shell that waits for that file, then runs it.
+    let flinkdeck = |barrier: Option<&std::path::Path>, args: &[&str]| {
+        let bin = env!("CARGO_BIN_EXE_flinkdeck");
+        let mut command = std::process::Command::new(if barrier.is_some() { "sh" } else { bin });
+        if let Some(file) = barrier {
+            let wait = r#"while [ ! -e "$0" ]; do sleep 0.005; done; exec "$@""#;
+            command.arg("-c").arg(wait).arg(file).arg(bin);
+        }
         command
             .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
             .arg("--data-dir")
@@ -450,18 +456,21 @@ fn of_two_restarts_started_at_once_one_restarts_the_job_and_the_other_names_it()
         command
     };
     let jar = state.jar.display().to_string();
-    let submitted = flinkdeck(&[
-        "submit",
-        "--jar",
-        &jar,
-        "--entry-class",
-        "flinkdeck.sample.SampleJob",
-        "--name",
-        "raced",
-        "--",
-        "--name",
-        "raced",
-    ])
+    let submitted = flinkdeck(
+        None,
+        &[
+            "submit",
+            "--jar",
+            &jar,
+            "--entry-class",
+            "flinkdeck.sample.SampleJob",
+            "--name",
+            "raced",
+            "--",
+            "--name",
+            "raced",
+        ],
+    )
     .output()
     .unwrap();
     assert!(submitted.status.success(), "{}", String::from_utf8_lossy(&submitted.stderr));
@@ -476,19 +485,7 @@ fn of_two_restarts_started_at_once_one_restarts_the_job_and_the_other_names_it()
     let barrier = dirs.path().join("go");
     let racers: Vec<_> = (0..2)
         .map(|_| {
-            let restart = flinkdeck(&["restart", &jid, "--json"]);
-            let line = std::iter::once(restart.get_program())
-                .chain(restart.get_args())
-                .map(|a| format!("'{}'", a.to_string_lossy()))
-                .collect::<Vec<_>>()
-                .join(" ");
-            std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!(
-                    "while [ ! -e '{}' ]; do sleep 0.005; done; exec {line}",
-                    barrier.display()
-                ))
-                .envs(restart.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            flinkdeck(Some(&barrier), &["restart", &jid, "--json"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -507,9 +504,7 @@ fn of_two_restarts_started_at_once_one_restarts_the_job_and_the_other_names_it()
         outputs.iter().map(report).collect::<Vec<_>>()
     );
     let refusal = String::from_utf8_lossy(&lost[0].stderr);
-    assert!(refusal.contains(&format!("job {jid} is held by operation")), "{refusal}");
-    assert!(refusal.contains("(restart by "), "{refusal}");
-
+    assert!(refusal.contains("wait for it to finish"), "{refusal}");
     let outcome: serde_json::Value = serde_json::from_slice(&won[0].stdout).unwrap();
     let new = outcome["new_job_id"].as_str().unwrap().to_string();
     let savepoint = outcome["savepoint"].as_str().unwrap().to_string();
@@ -521,20 +516,17 @@ fn of_two_restarts_started_at_once_one_restarts_the_job_and_the_other_names_it()
         assert_eq!(client.job_detail_state(&jid).await.unwrap(), JobState::Finished);
         assert_eq!(running_named(&client, "raced").await, 1);
     });
-    let history = flinkdeck(&["history", &jid, "--json"]).output().unwrap();
+    let history = flinkdeck(None, &["history", &jid, "--json"]).output().unwrap();
     let history: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
     let restarts: Vec<_> =
         history.as_array().unwrap().iter().filter(|o| o["kind"] == "restart").collect();
     assert_eq!(restarts.len(), 1, "{history:#}");
     assert_eq!(restarts[0]["phase"], "succeeded");
-    assert_eq!(restarts[0]["id"].as_i64(), held_id(refusal.as_ref()));
+    let holder = format!("job {jid} is held by operation {} (restart by ", restarts[0]["id"]);
+    assert!(refusal.contains(&holder), "the one that restarted it: {refusal}");
+    let abandon = format!("flinkdeck resume --abandon {}", restarts[0]["id"]);
+    assert!(refusal.contains(&abandon), "{refusal}");
     runtime.block_on(client.cancel_job(&new)).unwrap();
-}
-
-/// The holder's operation id in a "job J is held by operation N (...)" refusal.
-fn held_id(refusal: &str) -> Option<i64> {
-    let rest = refusal.split("is held by operation ").nth(1)?;
-    rest.split_whitespace().next()?.parse().ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
