@@ -354,6 +354,7 @@ fn interrupted_restarts_are_offered_one_by_one() {
         savepoint: Some("file:/sp/savepoint-1".into()),
         new_job_id: None,
         error: None,
+        left_job_state: None,
         steps: Vec::new(),
     };
     app.on_op_update(OpUpdate::Interrupted(vec![op(7), op(8)]));

@@ -1,7 +1,8 @@
 //! Job operations against a real Flink 2.3 cluster (one sandbox shared by this binary):
 //! submit, savepoint, restart from a savepoint (the new job restores it), restart of a failed
 //! job from a checkpoint, interrupted restarts resumed without duplicates, a refused resubmit,
-//! read-only refusal, and the CLI end to end.
+//! a job that ends under a restart (from its checkpoint, or resumable without one), two
+//! restarts racing (one claims the job), read-only refusal, and the CLI end to end.
 
 mod common;
 
@@ -165,11 +166,13 @@ async fn a_restart_cut_off_after_the_stop_is_resumed_once() {
     b.operator.step(&mut op).await.unwrap(); // stop sent
     b.operator.step(&mut op).await.unwrap(); // savepoint taken
     assert_eq!(op.phase, Phase::Stopped);
+    let op_id = op.id;
     drop(op); // the process dies here
 
     // A second restart of the same job is refused until the first is resumed or abandoned.
     let refused = b.operator.restart(&jid, false).await.unwrap_err();
-    assert!(refused.to_string().contains("did not finish"), "{refused}");
+    assert!(matches!(&refused, OpError::Held(held) if held.holder.id == op_id), "{refused}");
+    assert!(refused.to_string().contains(&format!("resume --abandon {op_id}")), "{refused}");
     let store = Store::open(&b.db).unwrap();
     let open = store.resumable_restarts().unwrap();
     assert_eq!(open.len(), 1, "found at the next start");
@@ -266,6 +269,101 @@ async fn a_failed_job_restarts_from_its_latest_checkpoint() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_canceled_between_the_intent_and_the_stop_restarts_from_its_checkpoint() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    let (jid, _) = b.operator.submit("canceled-mid", program("canceled-mid", &[])).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    let mut op = b.operator.begin_restart(&jid, false).await.unwrap();
+    // Someone cancels the job before the restart's stop goes out: there is nothing to stop
+    // with a savepoint, but the canceled job retained its checkpoints.
+    client.cancel_job(&jid).await.unwrap();
+    wait_for(client, &jid, JobState::Canceled).await;
+    while !b.operator.step(&mut op).await.unwrap() {}
+    assert_eq!(op.phase, Phase::Succeeded, "{:?}", op.error);
+    let checkpoint = op.savepoint.clone().unwrap();
+    assert!(checkpoint.contains("chk-"), "the latest checkpoint: {checkpoint}");
+    let new = op.new_job_id.clone().unwrap();
+    assert_eq!(restored_from(client, &new).await.as_deref(), Some(checkpoint.as_str()));
+    wait_for(client, &new, JobState::Running).await;
+    assert_eq!(running_named(client, "canceled-mid").await, 1);
+    let history = Store::open(&b.db).unwrap().history(Some(&new), 1).unwrap();
+    assert_eq!(history[0].step_path(), "intent→stopped→resubmitting→succeeded");
+    b.operator.cancel(&new).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_whose_stop_collides_with_another_never_leaves_the_job_down() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    // No restart strategy: a job Flink fails stays FAILED, as the issue's job did.
+    let once = program("two-stops", &["--restart-attempts", "0"]);
+    let (jid, _) = b.operator.submit("two-stops", once).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    wait_checkpointed(client, &jid).await;
+    let mut op = b.operator.begin_restart(&jid, false).await.unwrap();
+    // A stop from outside flinkdeck goes out with the restart's own: Flink 2.3 then fails
+    // one or both ("Checkpoint Coordinator is suspending"), and sometimes the job too.
+    let (foreign, _) = tokio::join!(
+        async {
+            let trigger = client.stop_with_savepoint(&jid, None, false).await?;
+            client.wait_for_savepoint(&jid, &trigger, Duration::from_secs(60)).await
+        },
+        b.operator.step(&mut op)
+    );
+    while !b.operator.step(&mut op).await.unwrap() {}
+    let left = client.job_detail_state(&jid).await.unwrap();
+    let running = if op.phase == Phase::Succeeded {
+        // The job ended (FAILED, or FINISHED by the other stop): restarted from what it left.
+        let new = op.new_job_id.clone().unwrap();
+        let restored = op.savepoint.clone().unwrap();
+        assert_eq!(restored_from(client, &new).await.as_deref(), Some(restored.as_str()));
+        wait_for(client, &new, JobState::Running).await;
+        new
+    } else {
+        // Both stops failed and Flink kept the job: the restart fails, the job runs on.
+        assert_eq!(left, JobState::Running, "foreign stop {foreign:?}: {:?}", op.error);
+        assert!(!op.is_resumable(), "nothing to resume: {op:?}");
+        jid
+    };
+    assert_eq!(running_named(client, "two-stops").await, 1);
+    b.operator.cancel(&running).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_that_finds_its_job_down_with_nothing_to_restore_stays_resumable() {
+    let b = bench(false);
+    let client = &b.operator.client;
+    // Checkpoints every ten minutes: the job has none when it is canceled.
+    let sparse = program("down-no-state", &["--checkpoint-interval-ms", "600000"]);
+    let (jid, _) = b.operator.submit("down-no-state", sparse).await.unwrap();
+    wait_for(client, &jid, JobState::Running).await;
+    let mut op = b.operator.begin_restart(&jid, false).await.unwrap();
+    client.cancel_job(&jid).await.unwrap();
+    wait_for(client, &jid, JobState::Canceled).await;
+    assert!(b.operator.step(&mut op).await.unwrap(), "the restart stops there");
+    assert_eq!(op.phase, Phase::Failed);
+    assert_eq!(op.left_job_state.as_deref(), Some("CANCELED"));
+    let error = op.error.clone().unwrap();
+    assert!(error.contains("no retained savepoint or checkpoint"), "{error}");
+    assert!(error.contains(&format!("resume --abandon {}", op.id)), "{error}");
+
+    let store = Store::open(&b.db).unwrap();
+    let open = store.resumable_restarts().unwrap();
+    assert_eq!(open.iter().map(|o| o.id).collect::<Vec<_>>(), vec![op.id], "offered to resume");
+    let refused = b.operator.restart(&jid, false).await.unwrap_err();
+    assert!(matches!(&refused, OpError::Held(held) if held.holder.id == op.id), "{refused}");
+    // Resuming it is asking for the job back, without state.
+    let outcome = b.operator.resume(open.into_iter().next().unwrap()).await.unwrap();
+    wait_for(client, &outcome.new_job_id, JobState::Running).await;
+    assert_eq!(outcome.savepoint, "");
+    assert_eq!(running_named(client, "down-no-state").await, 1);
+    assert!(store.resumable_restarts().unwrap().is_empty());
+    b.operator.cancel(&outcome.new_job_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_refuses_and_journals_nothing() {
     let b = bench(true);
     let jid = "0123456789abcdef0123456789abcdef";
@@ -342,6 +440,101 @@ fn cli_submit_restart_and_history() {
     assert!(stopped["savepoint"].as_str().unwrap().contains("savepoint"), "{stopped}");
     runtime.block_on(wait_for(&client, &copy, JobState::Finished));
     runtime.block_on(wait_for(&client, &new, JobState::Canceled));
+}
+
+#[test]
+fn of_two_restarts_started_at_once_one_restarts_the_job_and_the_other_names_it() {
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    // `flinkdeck ARGS`; with a barrier, a shell that waits for that file, then runs it.
+    let flinkdeck = |barrier: Option<&std::path::Path>, args: &[&str]| {
+        let bin = env!("CARGO_BIN_EXE_flinkdeck");
+        let mut command = std::process::Command::new(if barrier.is_some() { "sh" } else { bin });
+        if let Some(file) = barrier {
+            let wait = r#"while [ ! -e "$0" ]; do sleep 0.005; done; exec "$@""#;
+            command.arg("-c").arg(wait).arg(file).arg(bin);
+        }
+        command
+            .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
+            .arg("--data-dir")
+            .arg(dirs.path().join("data"))
+            .arg("--cluster")
+            .arg(format!("ops={}", state.clusters[0].url()))
+            .args(args);
+        command
+    };
+    let jar = state.jar.display().to_string();
+    let submitted = flinkdeck(
+        None,
+        &[
+            "submit",
+            "--jar",
+            &jar,
+            "--entry-class",
+            "flinkdeck.sample.SampleJob",
+            "--name",
+            "raced",
+            "--",
+            "--name",
+            "raced",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(submitted.status.success(), "{}", String::from_utf8_lossy(&submitted.stderr));
+    let submitted: serde_json::Value = serde_json::from_slice(&submitted.stdout).unwrap();
+    let jid = submitted["job_id"].as_str().unwrap().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = state.clusters[0].client();
+    runtime.block_on(wait_for(&client, &jid, JobState::Running));
+    runtime.block_on(wait_checkpointed(&client, &jid));
+
+    // Both processes wait for the barrier file, so they start their restarts together.
+    let barrier = dirs.path().join("go");
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            flinkdeck(Some(&barrier), &["restart", &jid, "--json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::fs::write(&barrier, "").unwrap();
+    let outputs: Vec<_> = racers.into_iter().map(|r| r.wait_with_output().unwrap()).collect();
+    let (won, lost): (Vec<_>, Vec<_>) = outputs.iter().partition(|o| o.status.success());
+    let report =
+        |o: &std::process::Output| format!("{}: {}", o.status, String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        (won.len(), lost.len()),
+        (1, 1),
+        "exactly one restart proceeds: {:?}",
+        outputs.iter().map(report).collect::<Vec<_>>()
+    );
+    let refusal = String::from_utf8_lossy(&lost[0].stderr);
+    assert!(refusal.contains("wait for it to finish"), "{refusal}");
+    let outcome: serde_json::Value = serde_json::from_slice(&won[0].stdout).unwrap();
+    let new = outcome["new_job_id"].as_str().unwrap().to_string();
+    let savepoint = outcome["savepoint"].as_str().unwrap().to_string();
+    assert_ne!(new, jid);
+    assert!(savepoint.contains("savepoint"), "{savepoint}");
+    runtime.block_on(async {
+        wait_for(&client, &new, JobState::Running).await;
+        assert_eq!(restored_from(&client, &new).await.as_deref(), Some(savepoint.as_str()));
+        assert_eq!(client.job_detail_state(&jid).await.unwrap(), JobState::Finished);
+        assert_eq!(running_named(&client, "raced").await, 1);
+    });
+    let history = flinkdeck(None, &["history", &jid, "--json"]).output().unwrap();
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    let restarts: Vec<_> =
+        history.as_array().unwrap().iter().filter(|o| o["kind"] == "restart").collect();
+    assert_eq!(restarts.len(), 1, "{history:#}");
+    assert_eq!(restarts[0]["phase"], "succeeded");
+    let holder = format!("job {jid} is held by operation {} (restart by ", restarts[0]["id"]);
+    assert!(refusal.contains(&holder), "the one that restarted it: {refusal}");
+    let abandon = format!("flinkdeck resume --abandon {}", restarts[0]["id"]);
+    assert!(refusal.contains(&abandon), "{refusal}");
+    runtime.block_on(client.cancel_job(&new)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,7 @@ use crate::flink::model::JobState;
 use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
 use crate::gateway::GatewayClient;
 use crate::store::{SharedStore, StoreError};
-use model::{JarProgram, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram};
+use model::{JarProgram, JobHeld, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram};
 pub use restart::RestartOutcome;
 pub use sql::check_script;
 
@@ -27,6 +27,8 @@ pub enum OpError {
     Flink(#[from] FlinkError),
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Held(#[from] JobHeld),
     #[error("{0}")]
     Invalid(String),
 }
@@ -43,6 +45,11 @@ impl Default for Timeouts {
         Self { savepoint: Duration::from_secs(300), job_start: Duration::from_secs(120) }
     }
 }
+
+/// How long past the savepoint timeout an unfinished savepoint, stop or cancel holds its job:
+/// its process would have given up by then, so it is taken as gone (the requests around the
+/// wait get the margin).
+const LEASE_MARGIN: Duration = Duration::from_secs(60);
 
 /// Told of every journalled step of an operation.
 pub type ProgressFn = Arc<dyn Fn(&Operation) + Send + Sync>;
@@ -80,6 +87,8 @@ impl Operator {
         }
     }
 
+    /// Journals the intent of an operation; one on a job (see [`OpKind::claims_job`]) first
+    /// claims the job, and is refused while another operation holds it.
     async fn begin(
         &self,
         jid: Option<&str>,
@@ -88,10 +97,16 @@ impl Operator {
         params: serde_json::Value,
     ) -> Result<Operation, OpError> {
         let (cluster, jid) = (self.cluster.name.clone(), jid.map(str::to_string));
+        let lease = self.timeouts.savepoint + LEASE_MARGIN;
         let op = self
             .journal
-            .with(move |s| s.begin_operation(&cluster, jid.as_deref(), spec_id, kind, params))
-            .await?;
+            .with(move |s| match jid.as_deref() {
+                Some(jid) if kind.claims_job() => {
+                    s.claim_operation(&cluster, jid, spec_id, kind, params, lease)
+                }
+                jid => s.begin_operation(&cluster, jid, spec_id, kind, params).map(Ok),
+            })
+            .await??;
         self.report(&op);
         Ok(op)
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +91,12 @@ impl OpKind {
         .into_iter()
         .find(|k| k.as_str() == text)
     }
+
+    /// Whether this kind acts on a running job and so must hold it alone while it runs
+    /// (see [`Store::claim_operation`](crate::store::Store::claim_operation)).
+    pub fn claims_job(self) -> bool {
+        matches!(self, OpKind::Savepoint | OpKind::Stop | OpKind::Cancel | OpKind::Restart)
+    }
 }
 
 /// Where an operation stands. A restart walks Intent → Stopping → Stopped → Resubmitting →
@@ -156,6 +163,10 @@ pub struct Operation {
     pub savepoint: Option<String>,
     pub new_job_id: Option<String>,
     pub error: Option<String>,
+    /// A restart that found its old job FAILED or CANCELED (its stop failed, or something
+    /// else ended the job) with nothing to restore from: that state. Such a restart stays
+    /// resumable, so the job is never left down and forgotten.
+    pub left_job_state: Option<String>,
     /// Every journalled step, oldest first (filled by `Store::history`).
     pub steps: Vec<OpStep>,
 }
@@ -184,7 +195,11 @@ impl Operation {
         }
         match self.phase {
             Phase::Stopping => self.trigger_id.as_ref().map(|t| format!("trigger {t}")),
-            Phase::Stopped => self.savepoint.clone(),
+            Phase::Stopped => self.savepoint.clone().or_else(|| {
+                self.left_job_state
+                    .as_ref()
+                    .map(|_| "no restore point: starting without state".into())
+            }),
             Phase::Resubmitting | Phase::Succeeded => {
                 self.new_job_id.as_ref().map(|j| format!("job {j}"))
             }
@@ -193,15 +208,82 @@ impl Operation {
     }
 
     /// A restart that did not finish and still has something to resume from: it was cut off
-    /// mid-way, or its resubmission was refused after the savepoint was taken.
+    /// mid-way, its resubmission was refused after the savepoint was taken, or it left its
+    /// job down (see `left_job_state`).
     pub fn is_resumable(&self) -> bool {
         self.kind == OpKind::Restart
             && match self.phase {
                 Phase::Succeeded | Phase::Abandoned => false,
-                Phase::Failed => self.savepoint.is_some(),
+                Phase::Failed => self.savepoint.is_some() || self.left_job_state.is_some(),
                 _ => true,
             }
     }
+
+    /// Whether this operation still holds its job, so no other may claim it. A restart holds
+    /// it until it succeeds or is abandoned (while it is resumable). A savepoint, stop or
+    /// cancel holds it until it finishes, but at most `lease` past its last journalled step:
+    /// after that its process is taken as gone (it would have timed out by then).
+    pub fn holds_job(&self, now_ms: i64, lease: Duration) -> bool {
+        match self.kind {
+            OpKind::Restart => self.is_resumable(),
+            kind if kind.claims_job() => {
+                !self.phase.is_finished() && now_ms < self.lease_end(lease)
+            }
+            _ => false,
+        }
+    }
+
+    /// When a one-shot operation's hold on its job lapses (see [`Operation::holds_job`]).
+    pub fn lease_end(&self, lease: Duration) -> i64 {
+        self.updated_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// A claim on a job refused: another operation holds it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct JobHeld {
+    pub job_id: String,
+    pub holder: Box<Operation>,
+    /// When the holder's hold lapses if its process is gone (none for a restart: it holds
+    /// until resumed or abandoned).
+    pub lease_end_ms: Option<i64>,
+}
+
+impl JobHeld {
+    fn describe(&self) -> String {
+        let h = &self.holder;
+        let who = format!(
+            "job {} is held by operation {} ({} by {}, phase {}, started {})",
+            self.job_id,
+            h.id,
+            h.kind.as_str(),
+            h.os_user,
+            h.phase.as_str(),
+            utc(h.started_ms)
+        );
+        match self.lease_end_ms {
+            Some(end) => format!(
+                "{who}: wait for it to finish; if its process is gone, the job is free again from {}",
+                utc(end)
+            ),
+            None if h.phase == Phase::Failed => format!(
+                "{who}: it stopped short ({}); resume it (`flinkdeck resume`) or abandon it (`flinkdeck resume --abandon {}`)",
+                h.error.as_deref().unwrap_or("no error recorded"),
+                h.id
+            ),
+            None => format!(
+                "{who}: wait for it to finish; if its process is gone, resume it (`flinkdeck resume`) or abandon it (`flinkdeck resume --abandon {}`)",
+                h.id
+            ),
+        }
+    }
+}
+
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
 }
 
 /// The OS user, for the journal's "who".
@@ -217,4 +299,56 @@ pub fn os_user() -> String {
             (!name.is_empty()).then_some(name)
         })
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed_restart() -> Operation {
+        Operation {
+            id: 1,
+            started_ms: 0,
+            updated_ms: 0,
+            os_user: "ops".into(),
+            cluster: "prod".into(),
+            job_id: Some("j1".into()),
+            spec_id: Some(1),
+            kind: OpKind::Restart,
+            params: serde_json::json!({}),
+            phase: Phase::Failed,
+            trigger_id: Some("t1".into()),
+            savepoint: None,
+            new_job_id: None,
+            error: Some("savepoint failed".into()),
+            left_job_state: None,
+            steps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_failed_restart_that_left_its_job_down_stays_resumable_and_holds_the_job() {
+        let lease = Duration::from_secs(60);
+        let job_still_runs = failed_restart();
+        assert!(!job_still_runs.is_resumable());
+        assert!(!job_still_runs.holds_job(0, lease));
+        let job_down = Operation { left_job_state: Some("FAILED".into()), ..failed_restart() };
+        assert!(job_down.is_resumable());
+        assert!(job_down.holds_job(i64::MAX, lease), "a restart's hold never lapses");
+    }
+
+    #[test]
+    fn a_one_shot_operation_holds_its_job_until_it_finishes_or_its_lease_lapses() {
+        let lease = Duration::from_secs(60);
+        let savepoint = Operation {
+            kind: OpKind::Savepoint,
+            phase: Phase::Intent,
+            updated_ms: 1_000,
+            ..failed_restart()
+        };
+        assert!(savepoint.holds_job(60_999, lease));
+        assert!(!savepoint.holds_job(61_000, lease));
+        assert!(!Operation { phase: Phase::Succeeded, ..savepoint.clone() }.holds_job(0, lease));
+        assert!(!Operation { kind: OpKind::Adopt, ..savepoint }.holds_job(0, lease));
+    }
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::model::{LaunchSpec, OpKind, Operation, Phase};
 use super::{OpError, Operator, new_job_id};
 use crate::flink::FlinkError;
+use crate::flink::model::JobState;
 
 /// What `flinkdeck restart --json` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,27 +31,15 @@ impl Operator {
         self.outcome(&op)
     }
 
-    /// Journals the intent of a restart (nothing is sent yet).
+    /// Claims the job and journals the intent of a restart (nothing is sent yet). Refused
+    /// while another operation holds the job, e.g. an unfinished restart of it (its job may
+    /// even be the one asked about, started by that restart).
     pub async fn begin_restart(
         &self,
         jid: &str,
         from_checkpoint: bool,
     ) -> Result<Operation, OpError> {
         self.ensure_writable()?;
-        // One restart of a job at a time: an unfinished one must be resumed or abandoned
-        // first (its job may even be the one asked about, started by that restart).
-        let open = self.journal.with(|s| s.resumable_restarts()).await?;
-        if let Some(op) = open
-            .iter()
-            .find(|o| o.job_id.as_deref() == Some(jid) || o.new_job_id.as_deref() == Some(jid))
-        {
-            return Err(OpError::Invalid(format!(
-                "restart {} of this job did not finish (stopped at {}): resume it (`flinkdeck resume`) or abandon it (`flinkdeck resume --abandon {}`)",
-                op.id,
-                op.phase.as_str(),
-                op.id
-            )));
-        }
         let spec = self.spec_for(jid).await?.ok_or_else(|| OpError::NoSpec(jid.to_string()))?;
         let params = serde_json::json!({ "from_checkpoint": from_checkpoint, "drain": false });
         self.begin(Some(jid), Some(spec.id), OpKind::Restart, params).await
@@ -63,8 +52,14 @@ impl Operator {
             return Err(OpError::Invalid(format!("operation {} cannot be resumed", op.id)));
         }
         if op.phase == Phase::Failed {
-            // A refused resubmission: try the resubmission again, with the same job id.
-            op.phase = if op.new_job_id.is_some() { Phase::Resubmitting } else { Phase::Stopped };
+            // A refused resubmission: try the resubmission again, with the same job id. A
+            // restart that left its job down looks for a restore point again (and starts the
+            // job without state if there still is none: resuming it is asking for that).
+            op.phase = match (&op.new_job_id, &op.savepoint) {
+                (Some(_), _) => Phase::Resubmitting,
+                (None, Some(_)) => Phase::Stopped,
+                (None, None) => Phase::Intent,
+            };
             op.error = None;
         }
         while !self.step(&mut op).await? {}
@@ -111,29 +106,40 @@ impl Operator {
                 if from_checkpoint || state.is_terminal() {
                     // Nothing to stop (or a crash came after the stop): restore from what
                     // the job left behind.
-                    op.savepoint = Some(self.latest_restore_point(&old, from_checkpoint).await?);
+                    op.savepoint = self.restore_point_of_ended(op, &state, from_checkpoint).await?;
                     op.phase = Phase::Stopped;
                 } else {
-                    op.trigger_id = Some(self.client.stop_with_savepoint(&old, None, false).await?);
-                    op.phase = Phase::Stopping;
+                    match self.client.stop_with_savepoint(&old, None, false).await {
+                        Ok(trigger) => {
+                            op.trigger_id = Some(trigger);
+                            op.phase = Phase::Stopping;
+                        }
+                        Err(stop) => {
+                            op.savepoint = self.restore_point_after_failed_stop(op, stop).await?;
+                            op.phase = Phase::Stopped;
+                        }
+                    }
                 }
             }
             Phase::Stopping => {
                 let trigger = op.trigger_id.clone().unwrap_or_default();
-                let path = match self
+                op.savepoint = match self
                     .client
                     .wait_for_savepoint(&old, &trigger, self.timeouts.savepoint)
                     .await
                 {
-                    Ok(path) => path,
+                    Ok(path) => Some(path),
                     // The JobManager forgets triggers after a while; the job's savepoint
                     // history still has it once the job has stopped.
                     Err(FlinkError::Http { status: 404, .. }) => {
-                        self.latest_restore_point(&old, false).await?
+                        Some(self.latest_restore_point(&old, false).await?.ok_or_else(|| {
+                            FlinkError::Failed(format!(
+                                "the stop's trigger is gone and job {old} has no savepoint"
+                            ))
+                        })?)
                     }
-                    Err(e) => return Err(e),
+                    Err(stop) => self.restore_point_after_failed_stop(op, stop).await?,
                 };
-                op.savepoint = Some(path);
                 op.phase = Phase::Stopped;
             }
             Phase::Stopped => {
@@ -203,28 +209,87 @@ impl Operator {
         }
     }
 
+    /// A stop that failed may still have ended the job (two stops at once make Flink fail
+    /// it with "Checkpoint Coordinator is suspending"): an ended job goes on from what it
+    /// left behind, one still running keeps the stop's error.
+    async fn restore_point_after_failed_stop(
+        &self,
+        op: &mut Operation,
+        stop: FlinkError,
+    ) -> Result<Option<String>, FlinkError> {
+        let old = op.job_id.clone().unwrap_or_default();
+        match self.settled_state(&old).await {
+            Some(state) if state.is_terminal() => {
+                tracing::warn!(job = %old, %state, "the stop failed ({stop}); restoring from what the job left");
+                self.restore_point_of_ended(op, &state, false).await
+            }
+            _ => Err(stop),
+        }
+    }
+
+    /// The job's state once it has ended or runs again (a failed stop may leave it failing,
+    /// being canceled or restarting for a while); none if it cannot be read.
+    async fn settled_state(&self, jid: &str) -> Option<JobState> {
+        let deadline = tokio::time::Instant::now() + self.timeouts.job_start;
+        loop {
+            let state = self.client.job_detail_state(jid).await.ok()?;
+            if state.is_terminal()
+                || state == JobState::Running
+                || tokio::time::Instant::now() >= deadline
+            {
+                return Some(state);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Where to restore a job that has ended from. A job left FAILED or CANCELED takes the
+    /// newest of its savepoints and checkpoints; with none, the restart stays resumable
+    /// (`left_job_state`), and once resumed goes on without state (`None`).
+    async fn restore_point_of_ended(
+        &self,
+        op: &mut Operation,
+        state: &JobState,
+        from_checkpoint: bool,
+    ) -> Result<Option<String>, FlinkError> {
+        let old = op.job_id.clone().unwrap_or_default();
+        let down = matches!(state, JobState::Failed | JobState::Canceled);
+        if let Some(path) = self.latest_restore_point(&old, from_checkpoint || down).await? {
+            return Ok(Some(path));
+        }
+        if !down {
+            let what = if from_checkpoint { "savepoint or checkpoint" } else { "savepoint" };
+            return Err(FlinkError::Failed(format!(
+                "job {old} is {state} and has no retained {what} to restore from"
+            )));
+        }
+        if op.left_job_state.is_some() {
+            return Ok(None);
+        }
+        op.left_job_state = Some(state.as_str().to_string());
+        Err(FlinkError::Failed(format!(
+            "job {old} is {state} and has no retained savepoint or checkpoint to restore from; restart {id} stays open: `flinkdeck resume` starts the job again without state, `flinkdeck resume --abandon {id}` leaves it down",
+            id = op.id
+        )))
+    }
+
     /// The latest savepoint (or, with `checkpoint_ok`, the latest completed checkpoint) of
-    /// a job, whichever is newer.
+    /// a job, whichever is newer; none if the job retained neither.
     async fn latest_restore_point(
         &self,
         jid: &str,
         checkpoint_ok: bool,
-    ) -> Result<String, FlinkError> {
+    ) -> Result<Option<String>, FlinkError> {
         let stats = self.client.job_checkpoints(jid).await?;
         let mut candidates = vec![stats.latest.savepoint];
         if checkpoint_ok {
             candidates.push(stats.latest.completed);
         }
-        candidates
+        Ok(candidates
             .into_iter()
             .flatten()
             .filter(|c| c.external_path.is_some())
             .max_by_key(|c| c.latest_ack_timestamp)
-            .and_then(|c| c.external_path)
-            .ok_or_else(|| {
-                FlinkError::Failed(format!(
-                    "job {jid} has no retained savepoint or checkpoint to restore from"
-                ))
-            })
+            .and_then(|c| c.external_path))
     }
 }

@@ -111,4 +111,8 @@ pub const MIGRATIONS: &[&str] = &[
         FROM workbench_tabs;
     DROP TABLE workbench_tabs;
     ALTER TABLE workbench_tabs_by_id RENAME TO workbench_tabs;",
+    // 6: the state a restart left its old job in when it had nothing to restore from (such a
+    // restart stays resumable); claims look up a job's unfinished operations by either id.
+    "ALTER TABLE operations ADD COLUMN left_job_state TEXT;
+    CREATE INDEX operations_by_new_job ON operations (cluster, new_job_id);",
 ];

@@ -1,14 +1,16 @@
 //! The journal's tables: launch specs and operations.
 
-use rusqlite::{OptionalExtension, Row, params};
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{Store, StoreError};
 use crate::fleet::now_ms;
-use crate::ops::model::{LaunchSpec, OpKind, OpStep, Operation, Phase, Program, os_user};
+use crate::ops::model::{JobHeld, LaunchSpec, OpKind, OpStep, Operation, Phase, Program, os_user};
 
 const OPERATION_COLUMNS: &str =
     "id, started_ms, updated_ms, os_user, cluster, job_id, spec_id, action,
-    params_json, phase, trigger_id, savepoint, new_job_id, error";
+    params_json, phase, trigger_id, savepoint, new_job_id, error, left_job_state";
 
 fn operation(row: &Row<'_>) -> rusqlite::Result<Operation> {
     let text = |i: usize| row.get::<_, String>(i);
@@ -27,6 +29,7 @@ fn operation(row: &Row<'_>) -> rusqlite::Result<Operation> {
         savepoint: row.get(11)?,
         new_job_id: row.get(12)?,
         error: row.get(13)?,
+        left_job_state: row.get(14)?,
         steps: Vec::new(),
     })
 }
@@ -120,8 +123,76 @@ impl Store {
         row.map(to_spec).transpose()
     }
 
-    /// Journals the intent of an operation before anything is sent.
+    /// Journals the intent of an operation that claims no job (a submission, an adoption)
+    /// before anything is sent. Operations on a job go through [`Store::claim_operation`].
     pub fn begin_operation(
+        &self,
+        cluster: &str,
+        job_id: Option<&str>,
+        spec_id: Option<i64>,
+        kind: OpKind,
+        params: serde_json::Value,
+    ) -> Result<Operation, StoreError> {
+        self.insert_operation(cluster, job_id, spec_id, kind, params)
+    }
+
+    /// Claims job `job_id` on `cluster` for an operation of `kind` and journals its intent,
+    /// in one `BEGIN IMMEDIATE` transaction: of several processes claiming a job at once,
+    /// exactly one gets it; the others get the holder (inner `Err`). What holds a job is
+    /// [`Operation::holds_job`]: an unfinished restart until it is resumed or abandoned, a
+    /// savepoint, stop or cancel until it finishes or `lease` has passed since its last step.
+    /// An operation whose lease lapsed is journalled as failed here, so the journal does not
+    /// show it as running forever.
+    pub fn claim_operation(
+        &self,
+        cluster: &str,
+        job_id: &str,
+        spec_id: Option<i64>,
+        kind: OpKind,
+        params: serde_json::Value,
+        lease: Duration,
+    ) -> Result<Result<Operation, JobHeld>, StoreError> {
+        // Dropping the transaction without committing rolls it back.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let now = now_ms();
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations
+             WHERE cluster = ?1 AND (job_id = ?2 OR new_job_id = ?2)
+                 AND phase NOT IN ('succeeded', 'abandoned') ORDER BY id"
+        );
+        let unfinished = tx
+            .prepare(&sql)?
+            .query_map(params![cluster, job_id], operation)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut lapsed = Vec::new();
+        for op in unfinished.into_iter().filter(|o| o.kind.claims_job()) {
+            if op.holds_job(now, lease) {
+                let lease_end_ms = (op.kind != OpKind::Restart).then(|| op.lease_end(lease));
+                return Ok(Err(JobHeld {
+                    job_id: job_id.into(),
+                    holder: Box::new(op),
+                    lease_end_ms,
+                }));
+            }
+            if !op.phase.is_finished() {
+                lapsed.push(op);
+            }
+        }
+        let claimed = self.insert_operation(cluster, Some(job_id), spec_id, kind, params)?;
+        for mut op in lapsed {
+            op.phase = Phase::Failed;
+            op.error = Some(format!(
+                "no outcome journalled within {} s, so its process is taken as gone; operation {} took the job over",
+                lease.as_secs(),
+                claimed.id
+            ));
+            self.save_operation(&mut op)?;
+        }
+        tx.commit()?;
+        Ok(Ok(claimed))
+    }
+
+    fn insert_operation(
         &self,
         cluster: &str,
         job_id: Option<&str>,
@@ -157,6 +228,7 @@ impl Store {
             savepoint: None,
             new_job_id: None,
             error: None,
+            left_job_state: None,
             steps: Vec::new(),
         })
     }
@@ -170,7 +242,7 @@ impl Store {
         )?;
         self.conn.execute(
             "UPDATE operations SET updated_ms = ?2, phase = ?3, trigger_id = ?4, savepoint = ?5,
-                 new_job_id = ?6, error = ?7, spec_id = ?8, job_id = ?9
+                 new_job_id = ?6, error = ?7, spec_id = ?8, job_id = ?9, left_job_state = ?10
              WHERE id = ?1",
             params![
                 op.id,
@@ -181,7 +253,8 @@ impl Store {
                 op.new_job_id,
                 op.error,
                 op.spec_id,
-                op.job_id
+                op.job_id,
+                op.left_job_state
             ],
         )?;
         Ok(())
@@ -229,5 +302,102 @@ impl Store {
                 .collect::<Result<_, _>>()?;
         }
         Ok(ops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+    use std::time::Duration;
+
+    use super::*;
+
+    const LEASE: Duration = Duration::from_secs(360);
+
+    fn claim(store: &Store, jid: &str, kind: OpKind) -> Result<Operation, JobHeld> {
+        store.claim_operation("prod", jid, None, kind, serde_json::json!({}), LEASE).unwrap()
+    }
+
+    #[test]
+    fn of_two_processes_claiming_a_job_at_once_exactly_one_gets_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        Store::open(&path).unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = [OpKind::Restart, OpKind::Stop]
+            .into_iter()
+            .map(|kind| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let store = Store::open(&path).unwrap();
+                    barrier.wait();
+                    claim(&store, "j1", kind)
+                })
+            })
+            .collect();
+        let results: Vec<_> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        let granted: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!((granted.len(), refused.len()), (1, 1), "{results:?}");
+        let (holder, held) = (granted[0], refused[0]);
+        assert_eq!(held.holder.id, holder.id);
+        let text = held.to_string();
+        for part in [
+            format!("job j1 is held by operation {}", holder.id),
+            format!("{} by {}", holder.kind.as_str(), holder.os_user),
+            "phase intent".to_string(),
+            "started 20".to_string(),
+        ] {
+            assert!(text.contains(&part), "{part:?} in {text}");
+        }
+        let journal = Store::open(&path).unwrap().history(Some("j1"), 10).unwrap();
+        assert_eq!(journal.len(), 1, "the refused claim journals nothing");
+    }
+
+    #[test]
+    fn an_unfinished_restart_holds_its_old_and_new_job_until_abandoned() {
+        let store = Store::open_in_memory().unwrap();
+        let mut restart = claim(&store, "old", OpKind::Restart).unwrap();
+        restart.phase = Phase::Resubmitting;
+        restart.new_job_id = Some("new".into());
+        restart.updated_ms = 0;
+        store.save_operation(&mut restart).unwrap();
+        for jid in ["old", "new"] {
+            let held = claim(&store, jid, OpKind::Cancel).unwrap_err();
+            assert_eq!(held.holder.id, restart.id);
+            assert!(
+                held.to_string().contains(&format!("resume --abandon {}", restart.id)),
+                "{held}"
+            );
+        }
+        // Its resubmission was refused: it still holds the job, and says why.
+        restart.phase = Phase::Failed;
+        restart.savepoint = Some("file:/sp".into());
+        restart.error = Some("refused".into());
+        store.save_operation(&mut restart).unwrap();
+        let held = claim(&store, "old", OpKind::Restart).unwrap_err();
+        assert!(held.to_string().contains("it stopped short (refused)"), "{held}");
+        restart.phase = Phase::Abandoned;
+        store.save_operation(&mut restart).unwrap();
+        assert!(claim(&store, "new", OpKind::Cancel).is_ok());
+    }
+
+    #[test]
+    fn a_one_shot_operation_holds_its_job_only_for_its_lease() {
+        let store = Store::open_in_memory().unwrap();
+        let savepoint = claim(&store, "j1", OpKind::Savepoint).unwrap();
+        let held = claim(&store, "j1", OpKind::Restart).unwrap_err();
+        assert!(held.to_string().contains("free again from"), "{held}");
+        // Its process died long ago: the lease lapsed.
+        store
+            .conn
+            .execute("UPDATE operations SET updated_ms = 0 WHERE id = ?1", [savepoint.id])
+            .unwrap();
+        let restart = claim(&store, "j1", OpKind::Restart).unwrap();
+        let lapsed = store.operation(savepoint.id).unwrap().unwrap();
+        assert_eq!(lapsed.phase, Phase::Failed);
+        let error = lapsed.error.unwrap();
+        assert!(error.contains(&format!("operation {} took the job over", restart.id)), "{error}");
+        assert!(claim(&store, "j2", OpKind::Stop).is_ok(), "other jobs are free");
     }
 }
