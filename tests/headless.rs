@@ -115,12 +115,20 @@ fn the_headless_binary_runs_jobs_clusters_restart_logs_and_sql_on_the_sandbox() 
     let clusters = json(&go(&["clusters", "--json"]));
     assert_eq!(clusters[0]["reachable"], true, "{clusters}");
     assert_eq!(clusters[0]["flink_version"], sandbox::DEFAULT_FLINK_VERSION);
-    let jobs = json(&go(&["jobs", "--json"]));
-    let job = jobs.as_array().unwrap().iter().find(|j| j["name"] == "hl-orders").unwrap();
-    assert_eq!(job["state"], "RUNNING");
-    let jid = job["id"].as_str().unwrap().to_string();
+    // A savepoint needs every task running: wait for that, as a user would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let jid = loop {
+        let jobs = json(&go(&["jobs", "--json"]));
+        let job = jobs.as_array().unwrap().iter().find(|j| j["name"] == "hl-orders").cloned();
+        let job = job.expect("the sample job is listed");
+        let tasks = &job["tasks"];
+        if job["state"] == "RUNNING" && tasks["running"] == tasks["total"] {
+            break job["id"].as_str().unwrap().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "the sample job never ran: {job}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
 
-    // The sample job checkpoints every few seconds; a restart needs it running.
     let restarted = json(&go(&["restart", &jid, "--json"]));
     assert_eq!(restarted["old_job_id"], jid.as_str());
     let new_jid = restarted["new_job_id"].as_str().unwrap();
