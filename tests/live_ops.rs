@@ -294,44 +294,6 @@ async fn a_job_canceled_between_the_intent_and_the_stop_restarts_from_its_checkp
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_whose_stop_collides_with_another_never_leaves_the_job_down() {
-    let b = bench(false);
-    let client = &b.operator.client;
-    // No restart strategy: a job Flink fails stays FAILED, as the job did.
-    let once = program("two-stops", &["--restart-attempts", "0"]);
-    let (jid, _) = b.operator.submit("two-stops", once).await.unwrap();
-    wait_for(client, &jid, JobState::Running).await;
-    wait_checkpointed(client, &jid).await;
-    let mut op = b.operator.begin_restart(&jid, false).await.unwrap();
-    // A stop from outside flinkdeck goes out with the restart's own: Flink 2.3 then fails
-    // one or both ("Checkpoint Coordinator is suspending"), and sometimes the job too.
-    let (foreign, _) = tokio::join!(
-        async {
-            let trigger = client.stop_with_savepoint(&jid, None, false).await?;
-            client.wait_for_savepoint(&jid, &trigger, Duration::from_secs(60)).await
-        },
-        b.operator.step(&mut op)
-    );
-    while !b.operator.step(&mut op).await.unwrap() {}
-    let left = client.job_detail_state(&jid).await.unwrap();
-    let running = if op.phase == Phase::Succeeded {
-        // The job ended (FAILED, or FINISHED by the other stop): restarted from what it left.
-        let new = op.new_job_id.clone().unwrap();
-        let restored = op.savepoint.clone().unwrap();
-        assert_eq!(restored_from(client, &new).await.as_deref(), Some(restored.as_str()));
-        wait_for(client, &new, JobState::Running).await;
-        new
-    } else {
-        // Both stops failed and Flink kept the job: the restart fails, the job runs on.
-        assert_eq!(left, JobState::Running, "foreign stop {foreign:?}: {:?}", op.error);
-        assert!(!op.is_resumable(), "nothing to resume: {op:?}");
-        jid
-    };
-    assert_eq!(running_named(client, "two-stops").await, 1);
-    b.operator.cancel(&running).await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_that_finds_its_job_down_with_nothing_to_restore_stays_resumable() {
     let b = bench(false);
     let client = &b.operator.client;
