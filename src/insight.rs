@@ -3,8 +3,8 @@
 
 use crate::flink::model::{CheckpointStats, JobConfig, JobDetail, JobExceptions};
 use crate::flink::{FlinkClient, FlinkError};
-use crate::ops::model::Operation;
 use crate::secrets;
+use crate::store::journal::Operation;
 use crate::store::{SharedStore, Transition};
 
 /// One job's vertices, exceptions, checkpoints, configuration and cached state timeline.

@@ -11,10 +11,10 @@ use flinkdeck::cli::{Cli, Command, SandboxAction, table};
 use flinkdeck::config::{ClusterConfig, Config, ConfigError, GatewayConfig};
 use flinkdeck::engine::{Engine, EngineOptions};
 use flinkdeck::fleet::now_ms;
-use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
 use flinkdeck::private_fs;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
+use flinkdeck::store::journal::Program;
 #[cfg(feature = "console")]
 use flinkdeck::tui;
 

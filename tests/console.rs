@@ -339,7 +339,7 @@ fn read_only_refuses_job_actions() {
 #[test]
 fn interrupted_restarts_are_offered_one_by_one() {
     let mut app = sample_app();
-    let op = |id: i64| flinkdeck::ops::model::Operation {
+    let op = |id: i64| flinkdeck::store::journal::Operation {
         id,
         started_ms: NOW_MS,
         updated_ms: NOW_MS,
@@ -347,9 +347,9 @@ fn interrupted_restarts_are_offered_one_by_one() {
         cluster: "prod-a".into(),
         job_id: Some(format!("job{id}")),
         spec_id: Some(1),
-        kind: flinkdeck::ops::model::OpKind::Restart,
+        kind: flinkdeck::store::journal::OpKind::Restart,
         params: serde_json::json!({}),
-        phase: flinkdeck::ops::model::Phase::Stopped,
+        phase: flinkdeck::store::journal::Phase::Stopped,
         trigger_id: None,
         savepoint: Some("file:/sp/savepoint-1".into()),
         new_job_id: None,
@@ -403,7 +403,7 @@ fn copy_and_adopt_forms_are_prefilled_by_the_effects() {
     let Some(Effect::PrepareForm { cluster, jid, adopt: true }) = app.take_effects().pop() else {
         panic!()
     };
-    let program = flinkdeck::ops::model::JarProgram {
+    let program = flinkdeck::store::journal::JarProgram {
         jar_id: Some("abc_job.jar".into()),
         ..Default::default()
     };

@@ -7,10 +7,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use flinkdeck::ops::model::Program;
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::{self, SampleJob, SandboxOptions};
 use flinkdeck::store::Store;
+use flinkdeck::store::journal::Program;
 
 /// The crates only the console uses: none may be in the headless build.
 const CONSOLE_ONLY: [&str; 4] = ["ratatui", "crossterm", "ratatui-textarea", "syntect"];

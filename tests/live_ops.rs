@@ -13,12 +13,12 @@ use std::time::Duration;
 use flinkdeck::config::parse_cluster_flag;
 use flinkdeck::flink::FlinkClient;
 use flinkdeck::flink::model::JobState;
-use flinkdeck::ops::model::{JarProgram, OpKind, Phase};
 use flinkdeck::ops::{OpError, Operator};
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
 use flinkdeck::store::SharedStore;
 use flinkdeck::store::Store;
+use flinkdeck::store::journal::{JarProgram, OpKind, Phase};
 
 fn sandbox() -> &'static SandboxState {
     static SANDBOX: OnceLock<SandboxState> = OnceLock::new();
@@ -228,12 +228,12 @@ async fn a_refused_resubmit_keeps_the_savepoint_and_can_be_resumed() {
     // Break the spec: the resubmission will be refused (bad program argument).
     let store = Store::open(&b.db).unwrap();
     let mut broken = store.spec(spec.id).unwrap().unwrap();
-    let flinkdeck::ops::model::Program::Jar(good) = broken.program.clone() else {
+    let flinkdeck::store::journal::Program::Jar(good) = broken.program.clone() else {
         panic!("a jar spec")
     };
     let mut bad = good.clone();
     bad.args.push("--rate=not-a-number".into());
-    broken.program = flinkdeck::ops::model::Program::Jar(bad);
+    broken.program = flinkdeck::store::journal::Program::Jar(bad);
     store.update_spec(&broken).unwrap();
 
     let error = b.operator.restart(&jid, false).await.unwrap_err();
@@ -242,7 +242,7 @@ async fn a_refused_resubmit_keeps_the_savepoint_and_can_be_resumed() {
     assert_eq!(open.len(), 1);
     assert!(open[0].savepoint.is_some(), "the savepoint survives the refusal");
 
-    broken.program = flinkdeck::ops::model::Program::Jar(good);
+    broken.program = flinkdeck::store::journal::Program::Jar(good);
     store.update_spec(&broken).unwrap();
     let outcome = b.operator.resume(open.into_iter().next().unwrap()).await.unwrap();
     assert_eq!(

@@ -9,8 +9,8 @@ use serde_json::json;
 use super::Command;
 use crate::engine::Engine;
 use crate::ops::Operator;
-use crate::ops::model::{JarProgram, Operation, Program, SqlProgram};
 use crate::secrets;
+use crate::store::journal::{JarProgram, Operation, Program, SqlProgram};
 
 /// Runs one operation command.
 pub async fn run(command: &Command, engine: &Engine) -> Result<()> {

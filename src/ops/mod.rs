@@ -1,7 +1,6 @@
 //! Job operations (UI-free): savepoint, stop, cancel, restart, submit and adopt, every one
 //! journalled in SQLite before it is sent and after it answered.
 
-pub mod model;
 mod restart;
 mod sql;
 
@@ -12,8 +11,10 @@ use crate::config::ClusterConfig;
 use crate::flink::model::JobState;
 use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
 use crate::gateway::GatewayClient;
+use crate::store::journal::{
+    JarProgram, JobHeld, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram,
+};
 use crate::store::{SharedStore, StoreError};
-use model::{JarProgram, JobHeld, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram};
 pub use restart::RestartOutcome;
 pub use sql::check_script;
 

@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
-use super::model::{LaunchSpec, OpKind, Operation, Phase};
 use super::{OpError, Operator, new_job_id};
 use crate::flink::FlinkError;
 use crate::flink::model::JobState;
+use crate::store::journal::{LaunchSpec, OpKind, Operation, Phase};
 
 /// What `flinkdeck restart --json` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::Operator;
-use super::model::SqlProgram;
 use crate::flink::FlinkError;
 use crate::gateway::{GatewayError, ResultView, SqlSession};
 use crate::sql::{StatementKind, split};
+use crate::store::journal::SqlProgram;
 
 /// Flink's `PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID`: the executor gives the job this id.
 const PINNED_JOB_ID: &str = "$internal.pipeline.job-id";

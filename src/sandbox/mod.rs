@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Auth, ClusterConfig, ClusterKind, GatewayConfig};
 use crate::flink::{FlinkError, JarRunRequest};
-use crate::ops::model::JarProgram;
+use crate::store::journal::JarProgram;
 pub use cluster::ClusterSpec;
 pub use gateway::GatewaySpec;
 

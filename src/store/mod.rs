@@ -4,6 +4,7 @@
 //! writes make their polls serialise instead of failing, and a transition is recorded only
 //! when the state differs from what the file holds, so two processes never record it twice.
 
+pub mod journal;
 mod migrations;
 mod operations;
 mod recover;

@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params}
 
 use super::{Store, StoreError};
 use crate::fleet::now_ms;
-use crate::ops::model::{JobHeld, LaunchSpec, OpKind, OpStep, Operation, Phase, Program, os_user};
+use crate::store::journal::{
+    JobHeld, LaunchSpec, OpKind, OpStep, Operation, Phase, Program, os_user,
+};
 
 const OPERATION_COLUMNS: &str =
     "id, started_ms, updated_ms, os_user, cluster, job_id, spec_id, action,

@@ -191,7 +191,7 @@ async fn shared_reads_see_what_the_writer_wrote() {
 
 mod journal {
     use super::*;
-    use crate::ops::model::{JarProgram, OpKind, Phase, Program};
+    use crate::store::journal::{JarProgram, OpKind, Phase, Program};
 
     #[test]
     fn specs_round_trip_and_follow_their_job() {

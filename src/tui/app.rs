@@ -78,7 +78,7 @@ pub struct App {
     pub should_quit: bool,
     pub(super) effects: Vec<Effect>,
     /// Interrupted restarts still to ask about.
-    pub(super) pending_resumes: Vec<crate::ops::model::Operation>,
+    pub(super) pending_resumes: Vec<crate::store::journal::Operation>,
 }
 
 impl App {

@@ -3,7 +3,7 @@
 
 use super::jobops::JobAction;
 use crate::gateway::worker::SqlCommand;
-use crate::ops::model::JarProgram;
+use crate::store::journal::JarProgram;
 
 /// Work the event loop does on the app's behalf.
 #[derive(Debug, Clone, PartialEq, Eq)]

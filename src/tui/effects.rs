@@ -19,7 +19,7 @@ use crate::insight::{self, JobInsight};
 use crate::logs::follow::{self, FollowEvent};
 use crate::logs::{FlinkLogSource, LogSource};
 use crate::ops::Operator;
-use crate::ops::model::{JarProgram, Program, SqlProgram};
+use crate::store::journal::{JarProgram, Program, SqlProgram};
 
 /// Reads the config again (file, then the command line's overrides); runs off the loop.
 pub type ConfigReload = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;

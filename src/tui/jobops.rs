@@ -6,7 +6,7 @@ use super::app::{App, Effect, Overlay};
 use super::panes::confirm::Confirm;
 use super::panes::form::JobForm;
 use crate::flink::model::JobState;
-use crate::ops::model::{Operation, Phase};
+use crate::store::journal::{Operation, Phase};
 
 /// A job action the console can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::flink::FlinkError;
 use crate::flink::model::{CheckpointInfo, ExceptionEntry, JobState};
 use crate::format;
 use crate::insight::JobInsight;
-use crate::ops::model::Phase;
+use crate::store::journal::Phase;
 use crate::tui::theme::{Role, Theme};
 
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use ratatui::widgets::{Clear, Paragraph, Widget};
 
 use super::help::centered;
 use super::pane_block;
-use crate::ops::model::JarProgram;
+use crate::store::journal::JarProgram;
 use crate::tui::effect::Effect;
 use crate::tui::theme::{Role, Theme};
 
