@@ -452,3 +452,34 @@ fn the_log_viewer_opens_at_the_failure_and_goes_back() {
     assert!(app.log_view.is_none());
     assert_eq!(app.take_effects(), vec![Effect::CloseLogs]);
 }
+
+#[test]
+fn the_status_line_says_which_jobs_failed_and_which_clusters_went_down() {
+    let mut app = sample_app();
+    let fleet = common::sample_fleet();
+    let mut jobs: Vec<_> = fleet.clusters[0].jobs.iter().map(|j| j.summary.clone()).collect();
+    let running = jobs.iter().position(|j| j.state == JobState::Running).unwrap();
+    jobs[running].state = JobState::Failed;
+    jobs[running].last_modification = NOW_MS + 1000;
+    let name = jobs[running].name.clone();
+    let mut overview = fleet.clusters[0].overview.clone().unwrap();
+    overview.taskmanagers -= 1;
+    let report = flinkdeck::fleet::PollReport {
+        cluster: "prod-a".into(),
+        at_ms: NOW_MS + 2000,
+        outcome: Ok(flinkdeck::fleet::ClusterSnapshot { overview, jobs }),
+    };
+    common::poll(&mut app, report);
+    let status = app.status.clone().unwrap();
+    assert!(status.is_error);
+    assert!(status.text.contains(&format!("FAILED: {name} (prod-a)")), "{}", status.text);
+    assert!(status.text.contains("prod-a lost 1 of"), "{}", status.text);
+
+    let down = flinkdeck::fleet::PollReport {
+        cluster: "prod-a".into(),
+        at_ms: NOW_MS + 4000,
+        outcome: Err(flinkdeck::flink::FlinkError::Connect("refused".into())),
+    };
+    common::poll(&mut app, down);
+    assert_eq!(app.status.clone().unwrap().text, "down: prod-a");
+}

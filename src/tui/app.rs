@@ -21,7 +21,8 @@ use super::panes::palette::{Command, Palette};
 use super::theme::Theme;
 use super::workbench::{Part, Workbench};
 use crate::engine::{ClusterSetChange, FleetUpdate};
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, FleetChange};
+use crate::flink::model::JobState;
 use crate::insight::JobInsight;
 
 /// What fills the screen: the fleet (job list, detail, logs) or the SQL workbench.
@@ -192,6 +193,7 @@ impl App {
             .as_ref()
             .filter(|d| !d.loading && update.polled.contains(&d.cluster))
             .map(|d| (d.cluster.clone(), d.jid.clone()));
+        self.announce(&update.changes);
         self.fleet = update.fleet;
         self.jobs.sync(&self.fleet, self.now_ms);
         let page = self.job_page();
@@ -204,6 +206,43 @@ impl App {
         if let Some((cluster, jid)) = refetch {
             self.detail.as_mut().expect("checked").loading = true;
             self.effects.push(Effect::FetchInsight { cluster, jid });
+        }
+    }
+
+    /// Says in the status line what needs a look among a batch's changes: clusters that went
+    /// down or lost TaskManagers, jobs that failed.
+    fn announce(&mut self, changes: &[FleetChange]) {
+        let mut down = Vec::new();
+        let mut failed = Vec::new();
+        let mut lost = Vec::new();
+        for change in changes {
+            match change {
+                FleetChange::ClusterDown { cluster, .. } => down.push(cluster.as_str()),
+                FleetChange::JobState { name, cluster, to: JobState::Failed, .. } => {
+                    failed.push(format!("{name} ({cluster})"))
+                }
+                FleetChange::TaskManagersLost { cluster, from, to } => {
+                    lost.push(format!("{cluster} lost {} of {from} TaskManagers", from - to))
+                }
+                _ => {}
+            }
+        }
+        let mut parts = Vec::new();
+        if !down.is_empty() {
+            parts.push(format!("down: {}", down.join(", ")));
+        }
+        if !failed.is_empty() {
+            let shown = failed.len().min(3);
+            let more = failed.len() - shown;
+            let mut text = format!("FAILED: {}", failed[..shown].join(", "));
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+            parts.push(text);
+        }
+        parts.extend(lost);
+        if !parts.is_empty() {
+            self.say_error(parts.join(" · "));
         }
     }
 
