@@ -355,6 +355,7 @@ fn interrupted_restarts_are_offered_one_by_one() {
         new_job_id: None,
         error: None,
         left_job_state: None,
+        owner: None,
         steps: Vec::new(),
     };
     app.on_op_update(OpUpdate::Interrupted(vec![op(7), op(8)]));

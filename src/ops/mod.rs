@@ -12,7 +12,7 @@ use crate::flink::model::JobState;
 use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
 use crate::gateway::GatewayClient;
 use crate::store::journal::{
-    JarProgram, JobHeld, LaunchSpec, OpKind, Operation, Phase, Program, SqlProgram,
+    JarProgram, JobHeld, LaunchSpec, OpKind, Operation, OperationBusy, Phase, Program, SqlProgram,
 };
 use crate::store::{SharedStore, StoreError};
 pub use restart::RestartOutcome;
@@ -30,6 +30,8 @@ pub enum OpError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Held(#[from] JobHeld),
+    #[error("{0}")]
+    Busy(#[from] OperationBusy),
     #[error("{0}")]
     Invalid(String),
 }

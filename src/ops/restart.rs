@@ -46,8 +46,12 @@ impl Operator {
     }
 
     /// Resumes an interrupted restart from its last journalled phase.
-    pub async fn resume(&self, mut op: Operation) -> Result<RestartOutcome, OpError> {
+    pub async fn resume(&self, op: Operation) -> Result<RestartOutcome, OpError> {
         self.ensure_writable()?;
+        // This process takes the restart over first: two resumes of one restart, or a resume
+        // of one a live process is still carrying out, would both stop and resubmit the job.
+        let id = op.id;
+        let mut op = self.journal.with(move |s| s.take_over_operation(id)).await??;
         if !op.is_resumable() {
             return Err(OpError::Invalid(format!("operation {} cannot be resumed", op.id)));
         }

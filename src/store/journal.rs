@@ -167,6 +167,8 @@ pub struct Operation {
     /// else ended the job) with nothing to restore from: that state. Such a restart stays
     /// resumable, so the job is never left down and forgotten.
     pub left_job_state: Option<String>,
+    /// The process carrying the operation out (`host:pid`, see [`this_process`]).
+    pub owner: Option<String>,
     /// Every journalled step, oldest first (filled by `Store::history`).
     pub steps: Vec<OpStep>,
 }
@@ -287,6 +289,55 @@ fn utc(ms: i64) -> String {
 }
 
 /// The OS user, for the journal's "who".
+/// This process as an operation's owner: `host:pid`.
+pub fn this_process() -> String {
+    format!("{}:{}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether the process `owner` names still runs: known on this host (its `/proc` entry),
+/// unknown (`None`) for a process on another host.
+pub fn owner_alive(owner: &str) -> Option<bool> {
+    let (host, pid) = owner.rsplit_once(':')?;
+    if host != host_name() {
+        return None;
+    }
+    let pid: u32 = pid.parse().ok()?;
+    Some(pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// A resume refused: another live process is carrying the restart out.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "operation {id} ({kind} of job {job}) is being carried out by process {owner} (started by {user}, phase {phase}): wait for it to finish"
+)]
+pub struct OperationBusy {
+    pub id: i64,
+    pub kind: &'static str,
+    pub job: String,
+    pub owner: String,
+    pub user: String,
+    pub phase: &'static str,
+}
+
+impl OperationBusy {
+    pub fn of(op: &Operation) -> Self {
+        Self {
+            id: op.id,
+            kind: op.kind.as_str(),
+            job: op.job_id.clone().unwrap_or_default(),
+            owner: op.owner.clone().unwrap_or_default(),
+            user: op.os_user.clone(),
+            phase: op.phase.as_str(),
+        }
+    }
+}
+
 pub fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
@@ -322,6 +373,7 @@ mod tests {
             new_job_id: None,
             error: Some("savepoint failed".into()),
             left_job_state: None,
+            owner: None,
             steps: Vec::new(),
         }
     }

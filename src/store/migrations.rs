@@ -115,4 +115,7 @@ pub const MIGRATIONS: &[&str] = &[
     // restart stays resumable); claims look up a job's unfinished operations by either id.
     "ALTER TABLE operations ADD COLUMN left_job_state TEXT;
     CREATE INDEX operations_by_new_job ON operations (cluster, new_job_id);",
+    // 7: the process running an operation ("host:pid"), so a restart another live process
+    // is carrying out is neither offered for resume nor resumed twice.
+    "ALTER TABLE operations ADD COLUMN owner TEXT;",
 ];

@@ -7,12 +7,13 @@ use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params}
 use super::{Store, StoreError};
 use crate::fleet::now_ms;
 use crate::store::journal::{
-    JobHeld, LaunchSpec, OpKind, OpStep, Operation, Phase, Program, os_user,
+    self, JobHeld, LaunchSpec, OpKind, OpStep, Operation, OperationBusy, Phase, Program, os_user,
+    this_process,
 };
 
 const OPERATION_COLUMNS: &str =
     "id, started_ms, updated_ms, os_user, cluster, job_id, spec_id, action,
-    params_json, phase, trigger_id, savepoint, new_job_id, error, left_job_state";
+    params_json, phase, trigger_id, savepoint, new_job_id, error, left_job_state, owner";
 
 fn operation(row: &Row<'_>) -> rusqlite::Result<Operation> {
     let text = |i: usize| row.get::<_, String>(i);
@@ -32,6 +33,7 @@ fn operation(row: &Row<'_>) -> rusqlite::Result<Operation> {
         new_job_id: row.get(12)?,
         error: row.get(13)?,
         left_job_state: row.get(14)?,
+        owner: row.get(15)?,
         steps: Vec::new(),
     })
 }
@@ -70,6 +72,14 @@ fn to_spec(row: SpecRow) -> Result<LaunchSpec, StoreError> {
         job_id: row.job_id,
         last_savepoint: row.last_savepoint,
     })
+}
+
+/// Whether another process on this host still runs `op` (one on another host is not known
+/// to be gone, but its journal then says nothing about it: it is not counted).
+fn run_elsewhere(op: &Operation) -> bool {
+    op.owner
+        .as_deref()
+        .is_some_and(|owner| owner != this_process() && journal::owner_alive(owner) == Some(true))
 }
 
 impl Store {
@@ -204,11 +214,12 @@ impl Store {
     ) -> Result<Operation, StoreError> {
         let now = now_ms();
         let user = os_user();
+        let owner = this_process();
         self.conn.execute(
             "INSERT INTO operations (started_ms, updated_ms, os_user, cluster, job_id, spec_id, action,
-                 params_json, phase)
-             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![now, user, cluster, job_id, spec_id, kind.as_str(), params.to_string(), Phase::Intent.as_str()],
+                 params_json, phase, owner)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![now, user, cluster, job_id, spec_id, kind.as_str(), params.to_string(), Phase::Intent.as_str(), owner],
         )?;
         let id = self.conn.last_insert_rowid();
         self.conn.execute(
@@ -231,6 +242,7 @@ impl Store {
             new_job_id: None,
             error: None,
             left_job_state: None,
+            owner: Some(owner),
             steps: Vec::new(),
         })
     }
@@ -262,7 +274,8 @@ impl Store {
         Ok(())
     }
 
-    /// Restarts that can be resumed (see [`Operation::is_resumable`]), oldest first.
+    /// Restarts that can be resumed (see [`Operation::is_resumable`]) and that no other live
+    /// process is carrying out, oldest first.
     pub fn resumable_restarts(&self) -> Result<Vec<Operation>, StoreError> {
         let sql = format!(
             "SELECT {OPERATION_COLUMNS} FROM operations
@@ -270,7 +283,29 @@ impl Store {
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let ops = stmt.query_map([], operation)?.collect::<Result<Vec<_>, _>>()?;
-        Ok(ops.into_iter().filter(Operation::is_resumable).collect())
+        Ok(ops.into_iter().filter(|op| op.is_resumable() && !run_elsewhere(op)).collect())
+    }
+
+    /// Makes this process the one carrying out operation `id` (to resume it), in one
+    /// `BEGIN IMMEDIATE` transaction: refused while another live process on this host owns
+    /// it. Returns the operation as the journal has it.
+    pub fn take_over_operation(
+        &self,
+        id: i64,
+    ) -> Result<Result<Operation, OperationBusy>, StoreError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let sql = format!("SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?1");
+        let Some(mut op) = tx.query_row(&sql, params![id], operation).optional()? else {
+            return Err(StoreError::Corrupt(format!("operation {id} is not in the journal")));
+        };
+        if run_elsewhere(&op) {
+            return Ok(Err(OperationBusy::of(&op)));
+        }
+        let owner = this_process();
+        tx.execute("UPDATE operations SET owner = ?2 WHERE id = ?1", params![id, owner])?;
+        tx.commit()?;
+        op.owner = Some(owner);
+        Ok(Ok(op))
     }
 
     pub fn operation(&self, id: i64) -> Result<Option<Operation>, StoreError> {

@@ -2,6 +2,7 @@ use super::*;
 use crate::config::parse_cluster_flag;
 use crate::fleet::{ClusterSnapshot, PollReport};
 use crate::flink::FlinkError;
+use crate::store::journal::{OpKind, this_process};
 
 fn job(jid: &str, state: JobState, modified: i64) -> JobSummary {
     JobSummary {
@@ -246,4 +247,49 @@ mod journal {
         assert_eq!(refused_steps, vec![Phase::Intent, Phase::Failed], "every step is kept");
         assert_eq!(store.history(None, 2).unwrap()[0].kind, OpKind::Cancel, "newest first");
     }
+}
+
+/// A restart journalled as carried out by `owner`, stopped at Stopping.
+fn restart_owned_by(store: &Store, owner: &str) -> i64 {
+    let op = store
+        .begin_operation("a", Some("j1"), None, OpKind::Restart, serde_json::json!({}))
+        .unwrap();
+    store
+        .conn
+        .execute("UPDATE operations SET owner = ?2 WHERE id = ?1", params![op.id, owner])
+        .unwrap();
+    op.id
+}
+
+#[test]
+fn a_restart_a_live_process_carries_out_is_neither_offered_nor_taken_over() {
+    let store = Store::open_in_memory().unwrap();
+    let host = this_process().rsplit_once(':').unwrap().0.to_string();
+    // pid 1 always runs; a child that has exited is gone.
+    let live = restart_owned_by(&store, &format!("{host}:1"));
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    let gone = restart_owned_by(&store, &format!("{host}:{}", child.id()));
+    let offered: Vec<i64> = store.resumable_restarts().unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(offered, vec![gone], "only the restart whose process is gone is offered");
+
+    let busy = store.take_over_operation(live).unwrap().unwrap_err();
+    assert_eq!(busy.owner, format!("{host}:1"));
+    assert!(busy.to_string().contains("wait for it to finish"), "{busy}");
+    let taken = store.take_over_operation(gone).unwrap().unwrap();
+    assert_eq!(taken.owner.as_deref(), Some(this_process().as_str()));
+    // Now this process carries it out: offered to this process, and taken again by it.
+    assert!(store.take_over_operation(gone).unwrap().is_ok());
+    assert!(store.resumable_restarts().unwrap().iter().any(|o| o.id == gone));
+}
+
+#[test]
+fn new_operations_are_owned_by_the_process_that_journals_them() {
+    let store = Store::open_in_memory().unwrap();
+    let op = store
+        .begin_operation("a", Some("j1"), None, OpKind::Savepoint, serde_json::json!({}))
+        .unwrap();
+    assert_eq!(op.owner.as_deref(), Some(this_process().as_str()));
+    let stored = store.operation(op.id).unwrap().unwrap();
+    assert_eq!(stored.owner, op.owner);
 }
