@@ -63,7 +63,7 @@ impl DerefMut for TerminalGuard {
 }
 
 /// Restores the terminal (writing to `out`) when dropped, also while a panic unwinds.
-pub struct RestoreOnDrop<W: Write> {
+struct RestoreOnDrop<W: Write> {
     out: W,
     mouse: bool,
 }
@@ -71,7 +71,7 @@ pub struct RestoreOnDrop<W: Write> {
 impl<W: Write> RestoreOnDrop<W> {
     /// Marks the terminal as held by this thread, so a panic on it restores the terminal
     /// first.
-    pub fn new(out: W, mouse: bool) -> Self {
+    fn new(out: W, mouse: bool) -> Self {
         *held() = Some((thread::current().id(), mouse));
         Self { out, mouse }
     }
@@ -86,7 +86,7 @@ impl<W: Write> Drop for RestoreOnDrop<W> {
 
 /// Puts the terminal back: the mouse released, raw mode off, the main screen and the cursor
 /// back. Every step is tried even if one fails (a closed terminal), and none panics.
-pub fn restore(out: &mut impl Write, mouse: bool) {
+fn restore(out: &mut impl Write, mouse: bool) {
     if mouse {
         let _ = crossterm::execute!(out, DisableMouseCapture);
     }
