@@ -1,5 +1,5 @@
 //! The console without a terminal: pane snapshots at 80x24 and 160x48, and key sequences
-//! fed to the app with their effect on state.
+//! fed to the app with their effect on state; and once, the binary in a pseudo-terminal.
 
 mod common;
 
@@ -483,4 +483,82 @@ fn the_status_line_says_which_jobs_failed_and_which_clusters_went_down() {
     };
     common::poll(&mut app, down);
     assert_eq!(app.status.clone().unwrap().text, "down: prod-a");
+}
+
+/// The binary in a pseudo-terminal (`script`, from util-linux) with the mouse on: `q` quits
+/// and leaves the terminal as it found it.
+#[test]
+fn quitting_gives_the_real_terminal_back() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    // Never skipped: `.ci/run` installs util-linux's `script` where it is missing.
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "this test needs `script` (util-linux) for a pseudo-terminal"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[ui]\nmouse = true\n[[clusters]]\nname = \"local\"\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    // A pseudo-terminal without a terminal behind `script` is 0x0: nothing would be drawn.
+    let command = format!(
+        "stty rows 24 cols 80 && exec '{}' --config '{}' --data-dir '{}'",
+        env!("CARGO_BIN_EXE_flinkdeck"),
+        config.display(),
+        dir.path().display()
+    );
+    /// Killed if the test fails, so no console outlives it (the pty's hang-up ends it too).
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Running(
+        Command::new("script")
+            .args(["-qfec", &command, "/dev/null"])
+            .env("FLINKDECK_CONFIG_DIR", dir.path())
+            .env("FLINKDECK_CACHE_DIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (bytes, inbox) = std::sync::mpsc::channel();
+    let mut stdout = child.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut chunk = [0; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut chunk) {
+            let _ = bytes.send(chunk[..n].to_vec());
+        }
+    });
+    let mut text = String::new();
+    let read_until = |what: &str, text: &mut String| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !text.contains(what) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match inbox.recv_timeout(left) {
+                Ok(chunk) => text.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => panic!("no {what:?} in {text:?}"),
+            }
+        }
+    };
+    // The first frame is drawn once the terminal is set up: then the key is read raw.
+    read_until("\x1b[?1000h", &mut text);
+    read_until("local", &mut text);
+    child.0.stdin.as_mut().unwrap().write_all(b"q").unwrap();
+    read_until("\x1b[?1049l", &mut text);
+    assert!(child.0.wait().unwrap().success(), "{text:?}");
+    while let Ok(chunk) = inbox.recv_timeout(std::time::Duration::from_secs(5)) {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let quit = text.find("local").unwrap();
+    for restored in ["\x1b[?1000l", "\x1b[?1049l", "\x1b[?25h"] {
+        assert!(text[quit..].contains(restored), "{restored:?} in {text:?}");
+    }
 }

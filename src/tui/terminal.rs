@@ -4,19 +4,23 @@
 
 use std::io::{self, Stdout, Write};
 use std::ops::{Deref, DerefMut};
-use std::sync::Once;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, Once};
+use std::thread::{self, ThreadId};
 
 use crossterm::cursor::Show;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-use crossterm::terminal::{LeaveAlternateScreen, disable_raw_mode};
-use ratatui::DefaultTerminal;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::backend::CrosstermBackend;
+use ratatui::{DefaultTerminal, Terminal};
 
-/// What the panic hook has to undo: nothing, the screen, or the screen and the mouse.
-static HELD: AtomicU8 = AtomicU8::new(NOT_HELD);
-const NOT_HELD: u8 = 0;
-const HELD_SCREEN: u8 = 1;
-const HELD_WITH_MOUSE: u8 = 2;
+/// The thread that holds the terminal and whether it captured the mouse, for the panic hook.
+static HELD: Mutex<Option<(ThreadId, bool)>> = Mutex::new(None);
+
+fn held() -> std::sync::MutexGuard<'static, Option<(ThreadId, bool)>> {
+    HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// The console's terminal; dropping it restores the terminal.
 pub struct TerminalGuard {
@@ -29,13 +33,17 @@ impl TerminalGuard {
     /// Enters raw mode and the alternate screen, and captures the mouse if `mouse`. A step
     /// that fails undoes the ones before it.
     pub fn init(mouse: bool) -> io::Result<Self> {
-        let restore = RestoreOnDrop::new(io::stdout(), mouse);
-        // ratatui installs its own hook, which does not release the mouse; ours runs first.
-        let terminal = ratatui::try_init()?;
         install_panic_hook();
+        let restore = RestoreOnDrop::new(io::stdout(), mouse);
+        // What `ratatui::try_init` does, without its panic hook: that one restores the terminal
+        // on a panic in any thread, even one a task's join handle catches while the console
+        // goes on, and leaves the mouse captured.
+        enable_raw_mode()?;
+        crossterm::execute!(io::stdout(), EnterAlternateScreen)?;
         if mouse {
             crossterm::execute!(io::stdout(), EnableMouseCapture)?;
         }
+        let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         Ok(Self { terminal, _restore: restore })
     }
 }
@@ -55,29 +63,30 @@ impl DerefMut for TerminalGuard {
 }
 
 /// Restores the terminal (writing to `out`) when dropped, also while a panic unwinds.
-pub struct RestoreOnDrop<W: Write> {
+struct RestoreOnDrop<W: Write> {
     out: W,
     mouse: bool,
 }
 
 impl<W: Write> RestoreOnDrop<W> {
-    /// Marks the terminal as held, so a panic from here on restores it first.
-    pub fn new(out: W, mouse: bool) -> Self {
-        HELD.store(if mouse { HELD_WITH_MOUSE } else { HELD_SCREEN }, Ordering::SeqCst);
+    /// Marks the terminal as held by this thread, so a panic on it restores the terminal
+    /// first.
+    fn new(out: W, mouse: bool) -> Self {
+        *held() = Some((thread::current().id(), mouse));
         Self { out, mouse }
     }
 }
 
 impl<W: Write> Drop for RestoreOnDrop<W> {
     fn drop(&mut self) {
-        HELD.store(NOT_HELD, Ordering::SeqCst);
+        held().take();
         restore(&mut self.out, self.mouse);
     }
 }
 
 /// Puts the terminal back: the mouse released, raw mode off, the main screen and the cursor
 /// back. Every step is tried even if one fails (a closed terminal), and none panics.
-pub fn restore(out: &mut impl Write, mouse: bool) {
+fn restore(out: &mut impl Write, mouse: bool) {
     if mouse {
         let _ = crossterm::execute!(out, DisableMouseCapture);
     }
@@ -85,17 +94,21 @@ pub fn restore(out: &mut impl Write, mouse: bool) {
     let _ = crossterm::execute!(out, LeaveAlternateScreen, Show);
 }
 
-/// Before any other panic hook prints, restores a held terminal, so the message is readable
-/// and the shell gets its mouse back; then chains the hook that was there.
+/// On a panic of the thread holding the terminal, restores it before the previous hook
+/// prints, so the message is readable and the shell gets its mouse back.
 fn install_panic_hook() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            match HELD.swap(NOT_HELD, Ordering::SeqCst) {
-                NOT_HELD => {}
-                held => restore(&mut io::stdout(), held == HELD_WITH_MOUSE),
+            let mut held = held();
+            if let Some((holder, mouse)) = *held
+                && holder == thread::current().id()
+            {
+                *held = None;
+                restore(&mut io::stdout(), mouse);
             }
+            drop(held);
             previous(info);
         }));
     });
@@ -187,18 +200,19 @@ mod tests {
     const IN_PTY: &str = "FLINKDECK_TERMINAL_TEST_IN_PTY";
 
     /// In a pseudo-terminal (`script`, from util-linux): holds the terminal with the mouse,
-    /// then panics. The restore must reach the terminal before the panic message does (the
-    /// hook), and the process must not leave the terminal in raw mode or the mouse captured.
+    /// lets another thread panic (caught, as a task's is: the terminal stays), then panics.
+    /// The restore must reach the terminal after the first message and before the second.
     #[test]
     fn the_real_terminal_is_restored_on_a_panic() {
         if std::env::var_os(IN_PTY).is_some() {
             let _terminal = TerminalGuard::init(true).expect("a terminal");
+            let task = thread::spawn(|| panic!("a panic some task catches"));
+            assert!(task.join().is_err());
             panic!("a bug after start-up");
         }
-        if std::process::Command::new("script").arg("--version").output().is_err() {
-            eprintln!("skipped: no `script` (util-linux) to run a pseudo-terminal");
-            return;
-        }
+        // Never skipped: `.ci/run` installs util-linux's `script` where it is missing.
+        let script = std::process::Command::new("script").arg("--version").output();
+        assert!(script.is_ok(), "this test needs `script` (util-linux) for a pseudo-terminal");
         let exe = std::env::current_exe().unwrap();
         let test = "tui::terminal::tests::the_real_terminal_is_restored_on_a_panic";
         let command = format!("'{}' --exact {test} --nocapture --test-threads=1", exe.display());
@@ -211,10 +225,12 @@ mod tests {
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(!output.status.success(), "the child panics: {text:?}");
         let at = |what: &str| text.find(what).unwrap_or_else(|| panic!("{what:?} in {text:?}"));
-        let message = at("a bug after start-up");
+        let (caught, message) = (at("a panic some task catches"), at("a bug after start-up"));
         assert!(at("\x1b[?1049h") < at("\x1b[?1000h"), "{text:?}");
         for restored in [MOUSE_OFF, MAIN_SCREEN, SHOW_CURSOR] {
-            assert!(at(restored) < message, "{restored:?} before the message: {text:?}");
+            let restored_at = at(restored);
+            assert!(caught < restored_at, "{restored:?} after the caught panic: {text:?}");
+            assert!(restored_at < message, "{restored:?} before the message: {text:?}");
         }
     }
 }

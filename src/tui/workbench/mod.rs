@@ -239,7 +239,8 @@ impl SavedTabs {
     /// What changed in `bench` since the last call (`None` if nothing), now counted as saved.
     pub fn take_changes(&mut self, bench: &Workbench) -> Option<TabChanges> {
         let current = bench.saved_tabs();
-        let mut changes = TabChanges {
+        let active = &bench.tab().id;
+        let changes = TabChanges {
             saved: current.iter().filter(|t| self.tabs.get(&t.id) != Some(t)).cloned().collect(),
             closed: self
                 .tabs
@@ -247,13 +248,9 @@ impl SavedTabs {
                 .filter(|id| !current.iter().any(|t| &t.id == *id))
                 .cloned()
                 .collect(),
-            active: None,
+            active: (self.active.as_ref() != Some(active)).then(|| active.clone()),
         };
-        let active = &bench.tab().id;
-        if self.active.as_ref() != Some(active) {
-            changes.active = Some(active.clone());
-            self.active = Some(active.clone());
-        }
+        self.active = Some(active.clone());
         self.tabs = current.into_iter().map(|t| (t.id.clone(), t)).collect();
         (!changes.is_empty()).then_some(changes)
     }
