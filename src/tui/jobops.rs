@@ -33,7 +33,7 @@ impl JobAction {
 /// What runs in the background and comes back to the console.
 #[derive(Debug, Clone)]
 pub enum OpUpdate {
-    Progress(Operation),
+    Progress(Box<Operation>),
     Done {
         label: String,
         result: Result<String, String>,

@@ -131,7 +131,7 @@ fn coalesce(
                 update.changes.extend(next.changes);
                 update.polled.extend(next.polled);
             }
-            EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(*op)),
+            EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(op)),
         }
     }
     update
@@ -211,7 +211,7 @@ where
                         let update = coalesce(update, &mut engine_events, &mut app);
                         app.on_fleet(update);
                     }
-                    EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(*op)),
+                    EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(op)),
                 },
                 Some(insight) = insights.recv() => app.on_insight(insight),
                 Some(update) = updates.recv() => app.on_op_update(update),
