@@ -130,3 +130,22 @@ async fn an_unchanged_config_changes_nothing_and_new_poll_settings_restart_polle
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(cluster.requests() <= before + 1, "{} → {}", before, cluster.requests());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_shot_poll_is_in_the_cache_when_it_returns() {
+    let cluster = SimCluster::start(Behavior::Healthy, 0, 4).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let options = EngineOptions { database: database.clone(), watch: false };
+    let flags = [format!("a={}", cluster.url())];
+    let (engine, _) = Engine::start(config(&flags), options);
+    let update = engine.poll_once().await;
+    assert_eq!(update.fleet.job_count(), 4);
+    assert_eq!(update.polled, ["a"]);
+    assert_eq!(update.changes.len(), 5, "up, and four jobs appeared: {:?}", update.changes);
+    // Read at once, as the next command would: nothing is left in flight.
+    let mut cached = Fleet::new(&config(&flags).clusters);
+    Store::open(&database).unwrap().load_fleet(&mut cached).unwrap();
+    assert_eq!(cached.job_count(), 4);
+    assert_eq!(cluster.requests(), 2, "one poll: the overview and the jobs");
+}

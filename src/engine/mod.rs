@@ -216,7 +216,7 @@ impl Engine {
     }
 
     /// Polls every cluster once, concurrently, folds the reports into the fleet (and the
-    /// cache) and returns the result.
+    /// cache: a one-shot engine returns once they are written) and returns the result.
     pub async fn poll_once(&self) -> FleetUpdate {
         let polls = self.registry.entries().iter().map(|entry| {
             let (cluster, client) = (entry.config.name.clone(), entry.client.clone());
@@ -233,7 +233,12 @@ impl Engine {
         if self.control.send(Control::Polled(reports, reply)).is_err() {
             return FleetUpdate::default();
         }
-        answer.await.unwrap_or_default()
+        let update = answer.await.unwrap_or_default();
+        // A one-shot command may exit right after: its poll is in the cache first.
+        if let (None, Some(writer)) = (&self.reports, self.writer.clone()) {
+            let _ = tokio::task::spawn_blocking(move || writer.flush()).await;
+        }
+        update
     }
 
     /// Makes the engine run `config` from now on: clusters added, changed or removed while
