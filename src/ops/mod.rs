@@ -24,13 +24,13 @@ pub enum OpError {
     ReadOnly(String),
     #[error("flinkdeck has no launch spec for job {0}: adopt it first (`flinkdeck adopt {0}`)")]
     NoSpec(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Flink(#[from] FlinkError),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Held(#[from] JobHeld),
-    #[error("{0}")]
+    #[error(transparent)]
     Busy(#[from] OperationBusy),
     #[error("{0}")]
     Invalid(String),
