@@ -70,10 +70,8 @@ fn poll_cycle(fleet: &mut Fleet, store: &mut Store, bodies: &[(String, String)],
         .collect();
     // As the engine does: the fleet finds the changes, then the store writer thread writes a
     // cycle's reports that queued up together in one transaction.
-    let applied: Vec<AppliedPoll> = reports
-        .into_iter()
-        .map(|report| AppliedPoll { changes: fleet.apply(report.clone()), report })
-        .collect();
+    let applied: Vec<AppliedPoll> =
+        reports.into_iter().filter_map(|report| fleet.apply(report)).collect();
     store.record_polls(&applied).unwrap();
 }
 

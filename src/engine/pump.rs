@@ -6,7 +6,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{EngineEvent, FleetUpdate};
 use crate::config::ClusterConfig;
-use crate::fleet::{AppliedPoll, ClusterStatus, Fleet, PollReport};
+use crate::fleet::{ClusterStatus, Fleet, PollReport};
 use crate::store::{SharedStore, StoreWriter};
 
 /// What the engine tells the fleet task besides poller reports.
@@ -106,14 +106,12 @@ impl Pump {
     }
 
     fn apply(&mut self, report: PollReport, update: &mut FleetUpdate) {
-        if self.fleet.cluster_index(&report.cluster).is_none() {
-            return; // removed while its poll ran
-        }
-        let changes = self.fleet.apply(report.clone());
-        update.polled.push(report.cluster.clone());
-        update.changes.extend(changes.iter().cloned());
+        // None: the cluster was removed while its poll ran.
+        let Some(applied) = self.fleet.apply(report) else { return };
+        update.polled.push(applied.cluster.clone());
+        update.changes.extend(applied.changes.iter().cloned());
         if let Some(writer) = &self.writer {
-            writer.record_poll(AppliedPoll { report, changes });
+            writer.record_poll(applied);
         }
     }
 }

@@ -85,44 +85,61 @@ pub(super) fn diff(
             to: now.taskmanagers,
         });
     }
-    let mut known: HashMap<&str, &Job> =
-        before.jobs.iter().map(|j| (j.summary.jid.as_str(), j)).collect();
-    for job in after.jobs.iter() {
+    // Flink lists a cluster's jobs in the same order poll after poll: match by position, and
+    // build an index by id only once the orders part.
+    let mut by_id: Option<HashMap<&str, usize>> = None;
+    let mut matched = vec![false; before.jobs.len()];
+    for (position, job) in after.jobs.iter().enumerate() {
         let (jid, name) = (&job.summary.jid, &job.summary.name);
-        match known.remove(jid.as_str()) {
-            None => changes.push(FleetChange::JobAppeared {
+        let old = match before.jobs.get(position) {
+            Some(old) if old.summary.jid == *jid => Some(position),
+            _ => by_id
+                .get_or_insert_with(|| {
+                    before
+                        .jobs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, j)| (j.summary.jid.as_str(), i))
+                        .collect()
+                })
+                .get(jid.as_str())
+                .copied(),
+        };
+        let Some(index) = old else {
+            changes.push(FleetChange::JobAppeared {
                 cluster: cluster.clone(),
                 jid: jid.clone(),
                 name: name.clone(),
                 state: job.summary.state.clone(),
                 at_ms: changed_at(job, poll_ms),
-            }),
-            Some(old) => {
-                if old.summary.state != job.summary.state {
-                    changes.push(FleetChange::JobState {
-                        cluster: cluster.clone(),
-                        jid: jid.clone(),
-                        name: name.clone(),
-                        from: old.summary.state.clone(),
-                        to: job.summary.state.clone(),
-                        at_ms: changed_at(job, poll_ms),
-                    });
-                } else if job.summary.state == JobState::Running
-                    && job.summary.tasks.failed > old.summary.tasks.failed
-                {
-                    changes.push(FleetChange::TasksFailed {
-                        cluster: cluster.clone(),
-                        jid: jid.clone(),
-                        name: name.clone(),
-                        failed: job.summary.tasks.failed,
-                        total: job.summary.tasks.total,
-                    });
-                }
-            }
+            });
+            continue;
+        };
+        matched[index] = true;
+        let old = &before.jobs[index];
+        if old.summary.state != job.summary.state {
+            changes.push(FleetChange::JobState {
+                cluster: cluster.clone(),
+                jid: jid.clone(),
+                name: name.clone(),
+                from: old.summary.state.clone(),
+                to: job.summary.state.clone(),
+                at_ms: changed_at(job, poll_ms),
+            });
+        } else if job.summary.state == JobState::Running
+            && job.summary.tasks.failed > old.summary.tasks.failed
+        {
+            changes.push(FleetChange::TasksFailed {
+                cluster: cluster.clone(),
+                jid: jid.clone(),
+                name: name.clone(),
+                failed: job.summary.tasks.failed,
+                total: job.summary.tasks.total,
+            });
         }
     }
-    // What is left was listed before and is not any more; keep `before`'s order.
-    for job in before.jobs.iter().filter(|j| known.contains_key(j.summary.jid.as_str())) {
+    // What was listed before and is not any more, in `before`'s order.
+    for (job, _) in before.jobs.iter().zip(&matched).filter(|(_, matched)| !**matched) {
         changes.push(FleetChange::JobVanished {
             cluster: cluster.clone(),
             jid: job.summary.jid.clone(),

@@ -26,11 +26,23 @@ pub struct PollReport {
     pub outcome: Result<ClusterSnapshot, FlinkError>,
 }
 
-/// A poll and what it changed, as the fleet applied it: what the store records.
+/// A poll as the fleet applied it, with what it changed: what the store records. The jobs are
+/// the fleet's own (shared), so handing a poll on to the store copies nothing.
 #[derive(Debug, Clone)]
 pub struct AppliedPoll {
-    pub report: PollReport,
+    pub cluster: String,
+    /// When the poll finished, epoch ms.
+    pub at_ms: i64,
+    /// The cluster as the poll saw it, or why the poll failed.
+    pub outcome: Result<Observed, String>,
     pub changes: Vec<FleetChange>,
+}
+
+/// A cluster's overview and jobs as one poll saw them.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub overview: ClusterOverview,
+    pub jobs: Arc<Vec<Job>>,
 }
 
 /// A cluster's `/overview` and `/jobs/overview` taken together.
@@ -207,19 +219,19 @@ impl Fleet {
         self.clusters.iter().position(|c| c.name == name)
     }
 
-    /// Folds one poll in and returns what it changed. A failure keeps the last known jobs and
-    /// overview, marked down. A report for a cluster the fleet does not hold (removed while
-    /// its poll ran) changes nothing.
-    pub fn apply(&mut self, report: PollReport) -> Vec<FleetChange> {
-        let Some(index) = self.cluster_index(&report.cluster) else { return Vec::new() };
+    /// Folds one poll in and returns it as applied, with what it changed. A failure keeps the
+    /// last known jobs and overview, marked down. A report for a cluster the fleet does not
+    /// hold (removed while its poll ran) changes nothing and gives `None`.
+    pub fn apply(&mut self, report: PollReport) -> Option<AppliedPoll> {
+        let index = self.cluster_index(&report.cluster)?;
         let cluster = &mut self.clusters[index];
         let before = cluster.clone();
-        match report.outcome {
+        let outcome = match report.outcome {
             Ok(snapshot) => {
                 cluster.health = Health::Up;
                 cluster.last_error = None;
                 cluster.last_ok_ms = Some(report.at_ms);
-                cluster.overview = Some(snapshot.overview);
+                cluster.overview = Some(snapshot.overview.clone());
                 let name = cluster.name.clone();
                 cluster.jobs = Arc::new(
                     snapshot
@@ -228,14 +240,18 @@ impl Fleet {
                         .map(|summary| Job::new(&name, summary, report.at_ms))
                         .collect(),
                 );
+                Ok(Observed { overview: snapshot.overview, jobs: cluster.jobs.clone() })
             }
             Err(error) => {
+                let error = error.to_string();
                 cluster.health = Health::Down;
-                cluster.last_error = Some(error.to_string());
+                cluster.last_error = Some(error.clone());
+                Err(error)
             }
-        }
+        };
         self.revision += 1;
-        change::diff(&before, &self.clusters[index], report.at_ms)
+        let changes = change::diff(&before, &self.clusters[index], report.at_ms);
+        Some(AppliedPoll { cluster: report.cluster, at_ms: report.at_ms, outcome, changes })
     }
 
     /// Makes the fleet hold exactly `configs`, in their order: a cluster that stays keeps what
@@ -426,11 +442,12 @@ mod tests {
         jobs: Vec<JobSummary>,
     ) -> Vec<FleetChange> {
         let overview = ClusterOverview { taskmanagers, ..Default::default() };
-        fleet.apply(PollReport {
+        let report = PollReport {
             cluster: "a".into(),
             at_ms,
             outcome: Ok(ClusterSnapshot { overview, jobs }),
-        })
+        };
+        fleet.apply(report).unwrap().changes
     }
 
     #[test]
@@ -487,6 +504,7 @@ mod tests {
         let error = FlinkError::Connect("refused".into());
         let down =
             fleet.apply(PollReport { cluster: "a".into(), at_ms: 5000, outcome: Err(error) });
+        let down = down.unwrap().changes;
         assert_eq!(
             down,
             vec![FleetChange::ClusterDown {
@@ -496,13 +514,28 @@ mod tests {
             "a failed poll says nothing about the jobs"
         );
         let again = FlinkError::Connect("refused".into());
-        assert!(
-            fleet
-                .apply(PollReport { cluster: "a".into(), at_ms: 6000, outcome: Err(again) })
-                .is_empty()
-        );
+        let again = PollReport { cluster: "a".into(), at_ms: 6000, outcome: Err(again) };
+        assert!(fleet.apply(again).unwrap().changes.is_empty());
         let back = poll(&mut fleet, 7000, 1, vec![summary("1", JobState::Failed)]);
         assert_eq!(back, vec![FleetChange::ClusterUp { cluster: "a".into() }]);
+    }
+
+    #[test]
+    fn a_reordered_list_is_no_change_and_ids_are_matched_wherever_they_are() {
+        let mut fleet = fleet();
+        let jobs = |ids: &[&str]| ids.iter().map(|id| summary(id, JobState::Running)).collect();
+        poll(&mut fleet, 1000, 1, jobs(&["1", "2", "3"]));
+        assert!(poll(&mut fleet, 2000, 1, jobs(&["3", "1", "2"])).is_empty());
+        let changes = poll(&mut fleet, 3000, 1, jobs(&["4", "2", "1"]));
+        let kinds: Vec<_> = changes
+            .iter()
+            .map(|c| match c {
+                FleetChange::JobAppeared { jid, .. } => format!("+{jid}"),
+                FleetChange::JobVanished { jid, .. } => format!("-{jid}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(kinds, ["+4", "-3"]);
     }
 
     #[test]
@@ -518,14 +551,8 @@ mod tests {
         let a = &fleet.clusters[1];
         assert_eq!((a.url.as_str(), a.read_only, a.jobs.len()), ("http://a-moved", true, 1));
         assert_eq!(fleet.job_count(), 1, "b's jobs left with it");
-        assert!(
-            fleet
-                .apply(PollReport {
-                    cluster: "b".into(),
-                    at_ms: 2,
-                    outcome: Ok(ClusterSnapshot::default())
-                })
-                .is_empty()
-        );
+        let late =
+            PollReport { cluster: "b".into(), at_ms: 2, outcome: Ok(ClusterSnapshot::default()) };
+        assert!(fleet.apply(late).is_none(), "a removed cluster's late poll changes nothing");
     }
 }

@@ -140,18 +140,18 @@ impl Store {
 
 /// One poll's rows, inside the caller's transaction.
 fn write_poll(tx: &rusqlite::Transaction<'_>, poll: &AppliedPoll) -> Result<(), StoreError> {
-    let report = &poll.report;
+    let report = poll;
     {
-        match &report.outcome {
+        match &poll.outcome {
             Err(error) => {
                 tx.execute(
                     "INSERT INTO clusters (name, url, last_error, last_attempt_ms) VALUES (?1, '', ?2, ?3)
                      ON CONFLICT (name) DO UPDATE SET last_error = ?2, last_attempt_ms = ?3",
-                    params![report.cluster, error.to_string(), report.at_ms],
+                    params![report.cluster, error, report.at_ms],
                 )?;
             }
-            Ok(snapshot) => {
-                let overview = serde_json::to_string(&snapshot.overview).unwrap_or_default();
+            Ok(observed) => {
+                let overview = serde_json::to_string(&observed.overview).unwrap_or_default();
                 tx.execute(
                     "INSERT INTO clusters (name, url, overview_json, last_ok_ms, last_error, last_attempt_ms)
                      VALUES (?1, '', ?2, ?3, NULL, ?3)
@@ -186,7 +186,7 @@ fn write_poll(tx: &rusqlite::Transaction<'_>, poll: &AppliedPoll) -> Result<(), 
                 )?;
                 // The state each written job had in the file, for its timeline entry.
                 let mut written: HashMap<&str, Option<String>> = HashMap::new();
-                for job in &snapshot.jobs {
+                for job in observed.jobs.iter().map(|j| &j.summary) {
                     let previous = known.remove(&job.jid);
                     let state = job.state.as_str();
                     // Unchanged jobs are not rewritten: the stored duration plus the stored

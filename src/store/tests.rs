@@ -23,8 +23,7 @@ fn observer() -> Fleet {
 }
 
 fn seen(fleet: &mut Fleet, report: PollReport) -> AppliedPoll {
-    let changes = fleet.apply(report.clone());
-    AppliedPoll { report, changes }
+    fleet.apply(report).expect("a cluster of the fleet")
 }
 
 fn ok(cluster: &str, at_ms: i64, jobs: Vec<JobSummary>) -> PollReport {

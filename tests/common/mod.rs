@@ -79,7 +79,7 @@ pub fn sample_app() -> App {
 pub fn poll(app: &mut App, report: PollReport) {
     let mut fleet = app.fleet.clone();
     let polled = vec![report.cluster.clone()];
-    let changes = fleet.apply(report);
+    let changes = fleet.apply(report).map(|applied| applied.changes).unwrap_or_default();
     app.on_fleet(flinkdeck::engine::FleetUpdate { fleet, changes, polled });
 }
 
