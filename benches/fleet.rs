@@ -1,19 +1,20 @@
 //! The performance targets on a simulated fleet of 20 clusters x 250 jobs:
 //! a poll cycle parsed, merged and written to SQLite; the job list drawn at 200x50; a filter
-//! keystroke; start-up from the cache to the first frame. Run: `cargo bench --bench fleet`.
+//! keystroke; start-up (the engine on the cache) to the first frame. Run: `cargo bench --bench fleet`.
 
 use std::hint::black_box;
 
 use chrono::FixedOffset;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flinkdeck::config::{ClusterConfig, parse_cluster_flag};
+use flinkdeck::config::{ClusterConfig, Config, parse_cluster_flag};
+use flinkdeck::engine::{Engine, EngineOptions};
 use flinkdeck::fleet::{AppliedPoll, ClusterSnapshot, Fleet, PollReport};
 use flinkdeck::flink::model::{ClusterOverview, JobState, JobsOverview};
 #[path = "../tests/common/sim.rs"]
 mod sim;
 
-use flinkdeck::store::{self, Store};
+use flinkdeck::store::Store;
 use flinkdeck::tui::app::App;
 use flinkdeck::tui::keymap::Keymap;
 use flinkdeck::tui::theme::Theme;
@@ -161,14 +162,19 @@ fn bench_startup(c: &mut Criterion) {
         let mut fleet = Fleet::new(&configs());
         poll_cycle(&mut fleet, &mut store, &bodies(0), NOW);
     }
-    let configs = configs();
+    let config = Config { clusters: configs(), ..Config::default() };
+    // What the console does first: start the engine (open and check the cache, load the
+    // cached fleet, start the store writer and the fleet task; no pollers here, they only
+    // start requests), then draw the cached fleet.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _inside = runtime.enter();
+    let options = EngineOptions { database: path.clone(), watch: false };
     c.bench_function("startup_cache_to_first_frame_5000_jobs", |b| {
         b.iter_batched(
             || Terminal::new(TestBackend::new(200, 50)).unwrap(),
             |mut terminal| {
-                let store = Store::open(&path).unwrap();
-                let fleet = store::cached_fleet(&store, &configs).unwrap();
-                let app = app(fleet);
+                let (mut engine, _events) = Engine::start(config.clone(), options.clone());
+                let app = app(engine.take_cached_fleet());
                 terminal.draw(|f| flinkdeck::tui::draw::draw(f, &app)).unwrap();
                 black_box(terminal);
             },

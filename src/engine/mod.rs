@@ -72,7 +72,7 @@ pub struct Engine {
     reports: Option<mpsc::Sender<PollReport>>,
     control: mpsc::UnboundedSender<Control>,
     writer: Option<StoreWriter>,
-    /// The fleet as the cache knew it at start (every cluster stale).
+    /// The fleet as the cache knew it at start (every cluster stale), until taken.
     cached: Fleet,
     /// What a front-end must tell its user about the cache (a corrupt file moved aside).
     cache_notice: Option<String>,
@@ -156,8 +156,9 @@ impl Engine {
     }
 
     /// The fleet as the cache knew it when the engine started, for a first frame at once.
-    pub fn cached_fleet(&self) -> &Fleet {
-        &self.cached
+    /// Handed over once (the engine keeps no copy; its fleet task has its own).
+    pub fn take_cached_fleet(&mut self) -> Fleet {
+        std::mem::take(&mut self.cached)
     }
 
     /// What happened to the cache at start, if the user must hear of it: a corrupt file was

@@ -153,7 +153,7 @@ where
     std::thread::spawn(|| crate::sql::SqlHighlighter::new().highlight(HIGHLIGHT_WARM_UP));
     let themes = load_themes(&console.config, &console.config_dir)?;
     let mut app = App::new(
-        engine.cached_fleet().clone(),
+        engine.take_cached_fleet(),
         themes,
         keymap,
         now_ms(),
