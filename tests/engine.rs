@@ -103,9 +103,16 @@ async fn clusters_come_change_and_go_while_the_engine_runs() {
 
     engine.writer().unwrap().flush();
     let store = Store::open(&database).unwrap();
-    let mut cached = Fleet::new(&config(&[b]).clusters);
+    let mut cached = Fleet::new(&config(std::slice::from_ref(&b)).clusters);
     store.load_fleet(&mut cached).unwrap();
     assert_eq!(cached.job_count(), 5, "a removed cluster's cache rows stay");
+
+    // b comes back: at once with what the cache knew of it, marked stale until it answers.
+    engine.reconfigure(config(&[a_moved, b]));
+    let (fleet, _) = until(&mut events, |f| names(f) == ["a", "b"]).await;
+    let b = &fleet.clusters[1];
+    assert_eq!((b.health, b.jobs_total()), (Health::Stale, 5), "the cached picture first");
+    until(&mut events, |f| up_with(f, "b", 5)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

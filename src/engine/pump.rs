@@ -66,34 +66,20 @@ impl Pump {
     ) {
         match message {
             Control::Clusters(configs) => {
-                let known: Vec<String> =
-                    self.fleet.clusters.iter().map(|c| c.name.clone()).collect();
-                let mut cached = Fleet::new(
-                    &configs
-                        .iter()
-                        .filter(|c| !known.contains(&c.name))
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                );
-                if let (Some(cache), false) = (&self.cache, cached.clusters.is_empty()) {
-                    cached = cache
-                        .with(move |s| {
-                            s.load_fleet(&mut cached)?;
-                            Ok(cached)
-                        })
-                        .await
-                        .unwrap_or_else(|e| {
-                            tracing::warn!("cached picture of new clusters: {e}");
-                            Fleet::new(&[])
-                        });
-                }
+                let new: Vec<ClusterConfig> = configs
+                    .iter()
+                    .filter(|c| self.fleet.cluster_index(&c.name).is_none())
+                    .cloned()
+                    .collect();
+                let mut cached = self.cached_picture(new).await;
                 self.fleet.set_clusters(&configs, |config| {
-                    cached
-                        .clusters
-                        .iter()
-                        .find(|c| c.name == config.name)
-                        .cloned()
-                        .unwrap_or_else(|| ClusterStatus::from_config(config))
+                    match cached.cluster_index(&config.name) {
+                        Some(i) => std::mem::replace(
+                            &mut cached.clusters[i],
+                            ClusterStatus::from_config(config),
+                        ),
+                        None => ClusterStatus::from_config(config),
+                    }
                 });
             }
             Control::Polled(reports, reply) => {
@@ -103,6 +89,25 @@ impl Pump {
                 replies.push(reply);
             }
         }
+    }
+
+    /// What the cache knows of clusters the fleet is about to take in (all stale), so a
+    /// cluster that comes back shows its last known jobs at once.
+    async fn cached_picture(&self, clusters: Vec<ClusterConfig>) -> Fleet {
+        let mut fleet = Fleet::new(&clusters);
+        let Some(cache) = self.cache.as_ref().filter(|_| !clusters.is_empty()) else {
+            return fleet;
+        };
+        let loaded = cache
+            .with(move |s| {
+                s.load_fleet(&mut fleet)?;
+                Ok(fleet)
+            })
+            .await;
+        loaded.unwrap_or_else(|e| {
+            tracing::warn!("cached picture of new clusters: {e}");
+            Fleet::new(&clusters)
+        })
     }
 
     fn apply(&mut self, report: PollReport, update: &mut FleetUpdate) {
