@@ -83,14 +83,21 @@ impl ConfigSource {
         }
     }
 
+    /// Reads the config; a warning (a readable file with secrets) goes to stderr.
     fn load(&self) -> Result<Config> {
+        self.load_warning_with(|warning| eprintln!("flinkdeck: {warning}"))
+    }
+
+    /// Reads the config, handing any warning to `warn` (the running console must not write
+    /// to the terminal it draws on).
+    fn load_warning_with(&self, warn: impl Fn(String)) -> Result<Config> {
         let file = self.file.as_ref().unwrap_or(&self.default_file);
         let mut config = match &self.file {
             Some(_) => Config::load(file).map_err(config_report)?,
             None => Config::load_or_init(file).map_err(config_report)?,
         };
         if let Some(warning) = config.exposed_secrets_warning(file) {
-            eprintln!("flinkdeck: {warning}");
+            warn(warning);
         }
         config.override_clusters(&self.clusters, &self.picked_clusters).map_err(config_report)?;
         if let Some(url) = &self.gateway {
@@ -281,7 +288,10 @@ async fn open_console(source: ConfigSource, paths: &Paths) -> Result<()> {
         options,
         read_only: source.read_only,
         config_dir: paths.config_dir.clone(),
-        reload: std::sync::Arc::new(move || source.load().map_err(|e| format!("{e:#}"))),
+        reload: std::sync::Arc::new(move || {
+            let logged = |warning: String| tracing::warn!("{warning}");
+            source.load_warning_with(logged).map_err(|e| format!("{e:#}"))
+        }),
     })
     .await
 }
