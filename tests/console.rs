@@ -362,10 +362,10 @@ fn interrupted_restarts_are_offered_one_by_one() {
     let text = screen(&app, 80, 24);
     assert!(text.contains("job7") && text.contains("file:/sp/savepoint-1"), "{text}");
     press(&mut app, "y");
-    assert_eq!(app.take_effects(), vec![Effect::Resume(7)]);
+    assert_eq!(app.take_effects(), vec![Effect::Resume { id: 7, cluster: "prod-a".into() }]);
     assert!(screen(&app, 80, 24).contains("job8"));
     press(&mut app, "n");
-    assert_eq!(app.take_effects(), vec![Effect::Abandon(8)]);
+    assert_eq!(app.take_effects(), vec![Effect::Abandon { id: 8, cluster: "prod-a".into() }]);
     assert!(app.overlay.is_none());
 }
 

@@ -70,11 +70,6 @@ impl Cli {
         }
         Ok(cli)
     }
-
-    /// Whether any `--cluster` was given, before or after the command.
-    pub fn names_clusters(&self) -> bool {
-        !self.clusters.is_empty() || !self.picked_clusters.is_empty()
-    }
 }
 
 fn with_picked_clusters(command: clap::Command) -> clap::Command {

@@ -58,10 +58,16 @@ pub enum Effect {
         contents: String,
     },
     CopyToClipboard(String),
-    /// Resume an interrupted restart (by operation id).
-    Resume(i64),
+    /// Resume an interrupted restart (by operation id, on its cluster).
+    Resume {
+        id: i64,
+        cluster: String,
+    },
     /// Mark an interrupted restart as not to be resumed.
-    Abandon(i64),
+    Abandon {
+        id: i64,
+        cluster: String,
+    },
     /// A request for the SQL gateway worker.
     Sql(SqlCommand),
     /// Look up the statement history (statements containing the text).

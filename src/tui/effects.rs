@@ -255,16 +255,11 @@ impl Effects {
                 let _ = write!(out, "\x1b]52;c;{encoded}\x07");
                 let _ = out.flush();
             }
-            Effect::Resume(id) | Effect::Abandon(id) => {
-                let resume = matches!(effect, Effect::Resume(_));
+            Effect::Resume { id, ref cluster } | Effect::Abandon { id, ref cluster } => {
+                let resume = matches!(effect, Effect::Resume { .. });
                 let store = engine.journal()?.clone();
+                let operator = engine.operator(cluster)?;
                 let updates = self.updates.clone();
-                let operators: Vec<(String, Result<Operator, String>)> = engine
-                    .config()
-                    .clusters
-                    .iter()
-                    .map(|c| (c.name.clone(), engine.operator(&c.name)))
-                    .collect();
                 tokio::spawn(async move {
                     let label =
                         format!("{} of operation {id}", if resume { "resume" } else { "abandon" });
@@ -274,11 +269,6 @@ impl Effects {
                             .await
                             .map_err(|e| e.to_string())?
                             .ok_or("gone")?;
-                        let operator = operators
-                            .into_iter()
-                            .find(|(name, _)| *name == op.cluster)
-                            .map(|(_, operator)| operator)
-                            .unwrap_or_else(|| Err(format!("no cluster named {}", op.cluster)))?;
                         if resume {
                             let o = operator.resume(op).await.map_err(|e| e.to_string())?;
                             Ok(format!("{} running again as {}", o.old_job_id, o.new_job_id))

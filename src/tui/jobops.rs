@@ -199,8 +199,8 @@ impl App {
         self.overlay = Some(Overlay::Confirm(Box::new(Confirm {
             title: "Resume the interrupted restart?".into(),
             body,
-            on_yes: Effect::Resume(op.id),
-            on_no: Some(Effect::Abandon(op.id)),
+            on_yes: Effect::Resume { id: op.id, cluster: op.cluster.clone() },
+            on_no: Some(Effect::Abandon { id: op.id, cluster: op.cluster.clone() }),
             yes_label: "resume".into(),
             no_label: "abandon it".into(),
         })));

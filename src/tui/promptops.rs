@@ -41,7 +41,7 @@ impl App {
             }
         };
         self.effects.extend(chosen);
-        if matches!(confirm.on_yes, Effect::Resume(_)) {
+        if matches!(confirm.on_yes, Effect::Resume { .. }) {
             self.next_resume_question();
         }
     }
