@@ -254,14 +254,11 @@ impl Engine {
         }
         // The fleet task hears of the new set before any new poller can report.
         let _ = self.control.send(Control::Clusters(self.config.clusters.clone()));
-        let parts = Parts {
-            config: &self.config,
-            journal: &self.journal,
-            gateway: &self.gateway,
-            progress: &self.progress,
-            reports: self.reports.as_ref(),
-        };
-        self.registry.update(&parts, poll_settings, gateway_changed)
+        // Taken out while it is rebuilt from the engine's own parts.
+        let mut registry = std::mem::take(&mut self.registry);
+        let change = registry.update(&self.parts(), poll_settings, gateway_changed);
+        self.registry = registry;
+        change
     }
 
     /// Replaces only the cluster set (discovery), keeping the rest of the config.

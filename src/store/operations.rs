@@ -74,8 +74,8 @@ fn to_spec(row: SpecRow) -> Result<LaunchSpec, StoreError> {
     })
 }
 
-/// Whether another process on this host still runs `op` (one on another host is not known
-/// to be gone, but its journal then says nothing about it: it is not counted).
+/// Whether another process on this host still runs `op`. A process on another host cannot be
+/// checked from here and is taken as gone.
 fn run_elsewhere(op: &Operation) -> bool {
     op.owner
         .as_deref()
