@@ -4,31 +4,23 @@
 //! (SIGHUP, which reaches every console of a process, has its own test binary:
 //! `tests/console_sighup.rs`.)
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossterm::event::KeyCode;
-use flinkdeck::engine::Engine;
-use flinkdeck::tui::run_on;
 
 #[path = "common/harness.rs"]
 mod harness;
 #[path = "common/sim.rs"]
 mod sim;
 
-use harness::{Screen, config_file, console, key, keyboard, shows, terminal, type_text};
+use harness::{Rig, config_file, console, drive, key, shows, type_text};
 use sim::{Behavior, SimCluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_changes_the_clusters_while_the_console_runs() {
     let alpha = SimCluster::start(Behavior::Healthy, 0, 3).await.unwrap();
     let beta = SimCluster::start(Behavior::Healthy, 1, 4).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("config.toml");
-    std::fs::write(&file, config_file(&[("alpha", &alpha.url())])).unwrap();
-    let screen = Arc::new(Mutex::new(Screen::default()));
-    let mut terminal = terminal(&screen);
-    let (keys, input) = keyboard();
+    let Rig { dir, file, screen, mut terminal, keys, input } = Rig::new(&[("alpha", &alpha.url())]);
     let console = console(dir.path(), file.clone());
     let driver = async {
         shows(&screen, &["alpha", "3 jobs"]).await;
@@ -49,20 +41,14 @@ async fn reload_changes_the_clusters_while_the_console_runs() {
         shows(&screen, &["config not reloaded, the running clusters stay", "beta"]).await;
         keys.send(key(KeyCode::Char('q'))).unwrap();
     };
-    let engine = Engine::start(console.config.clone(), console.options.clone());
-    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console, engine), driver);
-    result.unwrap();
+    drive(&mut terminal, input, console, driver).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_database_never_stops_keys_or_frames() {
     let cluster = SimCluster::start(Behavior::Healthy, 0, 3).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("config.toml");
-    std::fs::write(&file, config_file(&[("alpha", &cluster.url())])).unwrap();
-    let screen = Arc::new(Mutex::new(Screen::default()));
-    let mut terminal = terminal(&screen);
-    let (keys, input) = keyboard();
+    let Rig { dir, file, screen, mut terminal, keys, input } =
+        Rig::new(&[("alpha", &cluster.url())]);
     let console = console(dir.path(), file);
     let database = dir.path().join("db.sqlite3");
     let driver = async {
@@ -101,34 +87,24 @@ async fn a_locked_database_never_stops_keys_or_frames() {
         keys.send(key(KeyCode::F(2))).unwrap();
         keys.send(key(KeyCode::Char('q'))).unwrap();
     };
-    let engine = Engine::start(console.config.clone(), console.options.clone());
-    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console, engine), driver);
-    result.unwrap();
+    drive(&mut terminal, input, console, driver).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_cache_is_moved_aside_and_the_console_says_so() {
     let cluster = SimCluster::start(Behavior::Healthy, 0, 2).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("config.toml");
-    std::fs::write(&file, config_file(&[("alpha", &cluster.url())])).unwrap();
+    let Rig { dir, file, screen, mut terminal, keys, input } =
+        Rig::new(&[("alpha", &cluster.url())]);
     std::fs::write(dir.path().join("db.sqlite3"), b"this is not a database, it is garbage")
         .unwrap();
-    let screen = Arc::new(Mutex::new(Screen::default()));
-    let mut terminal = terminal(&screen);
-    let (keys, input) = keyboard();
     let console = console(dir.path(), file);
-    let engine = Engine::start(console.config.clone(), console.options.clone());
-    let notice = engine.0.cache_notice().map(str::to_string);
     let driver = async {
         // Said on screen (and by `tui::run` on stderr), and the fresh cache works.
         shows(&screen, &["db.sqlite3 was corrupt", "moved it to"]).await;
         shows(&screen, &["alpha", "2 jobs"]).await;
         keys.send(key(KeyCode::Char('q'))).unwrap();
     };
-    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console, engine), driver);
-    result.unwrap();
-    assert!(notice.unwrap().contains("moved it to"));
+    drive(&mut terminal, input, console, driver).await;
     let kept: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())

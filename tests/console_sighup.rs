@@ -1,32 +1,22 @@
 //! SIGHUP reloads the config of a running console (in its own test binary: the signal reaches
 //! every console of the process).
 
-use std::sync::{Arc, Mutex};
-
 use crossterm::event::KeyCode;
-use flinkdeck::engine::Engine;
-use flinkdeck::tui::run_on;
 
 #[path = "common/harness.rs"]
 mod harness;
 #[path = "common/sim.rs"]
 mod sim;
 
-use harness::{Screen, config_file, console, key, keyboard, shows, terminal};
+use harness::{Rig, config_file, console, drive, key, shows};
 use sim::{Behavior, SimCluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hangup_reloads_the_config_while_the_console_runs() {
     let alpha = SimCluster::start(Behavior::Healthy, 0, 3).await.unwrap();
     let beta = SimCluster::start(Behavior::Healthy, 1, 4).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("config.toml");
-    std::fs::write(&file, config_file(&[("beta", &beta.url())])).unwrap();
-    let screen = Arc::new(Mutex::new(Screen::default()));
-    let mut terminal = terminal(&screen);
-    let (keys, input) = keyboard();
+    let Rig { dir, file, screen, mut terminal, keys, input } = Rig::new(&[("beta", &beta.url())]);
     let console = console(dir.path(), file.clone());
-    let engine = Engine::start(console.config.clone(), console.options.clone());
     let driver = async {
         shows(&screen, &["beta", "4 jobs"]).await;
         let both = config_file(&[("alpha", &alpha.url()), ("beta", &beta.url())]);
@@ -37,6 +27,5 @@ async fn a_hangup_reloads_the_config_while_the_console_runs() {
         shows(&screen, &["config reloaded: +alpha", "7 jobs"]).await;
         keys.send(key(KeyCode::Char('q'))).unwrap();
     };
-    let (result, ()) = tokio::join!(run_on(&mut terminal, input, console, engine), driver);
-    result.unwrap();
+    drive(&mut terminal, input, console, driver).await;
 }

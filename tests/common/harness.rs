@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use flinkdeck::config::Config;
-use flinkdeck::engine::EngineOptions;
-use flinkdeck::tui::Console;
+use flinkdeck::engine::{Engine, EngineOptions};
+use flinkdeck::tui::{Console, run_on};
 use futures_util::Stream;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
@@ -129,4 +129,39 @@ pub fn console(dir: &std::path::Path, file: std::path::PathBuf) -> Console {
 pub fn terminal(screen: &Arc<Mutex<Screen>>) -> Terminal<Recorder> {
     let backend = Recorder { inner: TestBackend::new(120, 40), screen: screen.clone() };
     Terminal::new(backend).unwrap()
+}
+
+/// What every console-loop test starts from: a temp dir with a config file of `clusters`,
+/// the test terminal and its screen, and the keyboard.
+pub struct Rig {
+    pub dir: tempfile::TempDir,
+    pub file: std::path::PathBuf,
+    pub screen: Arc<Mutex<Screen>>,
+    pub terminal: Terminal<Recorder>,
+    pub keys: mpsc::UnboundedSender<Event>,
+    pub input: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Event>>>>,
+}
+
+impl Rig {
+    pub fn new(clusters: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, config_file(clusters)).unwrap();
+        let screen = Arc::new(Mutex::new(Screen::default()));
+        let terminal = terminal(&screen);
+        let (keys, input) = keyboard();
+        Self { dir, file, screen, terminal, keys, input: Box::pin(input) }
+    }
+}
+
+/// Runs the console (its engine started from its config) until `driver` has made it quit.
+pub async fn drive(
+    terminal: &mut Terminal<Recorder>,
+    input: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Event>>>>,
+    console: Console,
+    driver: impl std::future::Future<Output = ()>,
+) {
+    let engine = Engine::start(console.config.clone(), console.options.clone());
+    let (result, ()) = tokio::join!(run_on(terminal, input, console, engine), driver);
+    result.unwrap();
 }
