@@ -135,19 +135,6 @@ impl Store {
         row.map(to_spec).transpose()
     }
 
-    /// Journals the intent of an operation that claims no job (a submission, an adoption)
-    /// before anything is sent. Operations on a job go through [`Store::claim_operation`].
-    pub fn begin_operation(
-        &self,
-        cluster: &str,
-        job_id: Option<&str>,
-        spec_id: Option<i64>,
-        kind: OpKind,
-        params: serde_json::Value,
-    ) -> Result<Operation, StoreError> {
-        self.insert_operation(cluster, job_id, spec_id, kind, params)
-    }
-
     /// Claims job `job_id` on `cluster` for an operation of `kind` and journals its intent,
     /// in one `BEGIN IMMEDIATE` transaction: of several processes claiming a job at once,
     /// exactly one gets it; the others get the holder (inner `Err`). What holds a job is
@@ -190,7 +177,7 @@ impl Store {
                 lapsed.push(op);
             }
         }
-        let claimed = self.insert_operation(cluster, Some(job_id), spec_id, kind, params)?;
+        let claimed = self.begin_operation(cluster, Some(job_id), spec_id, kind, params)?;
         for mut op in lapsed {
             op.phase = Phase::Failed;
             op.error = Some(format!(
@@ -204,7 +191,10 @@ impl Store {
         Ok(Ok(claimed))
     }
 
-    fn insert_operation(
+    /// Journals the intent of an operation before anything is sent, owned by this process.
+    /// An operation on a job goes through [`Store::claim_operation`], which calls this inside
+    /// its claim; a submission or an adoption claims no job and calls it directly.
+    pub fn begin_operation(
         &self,
         cluster: &str,
         job_id: Option<&str>,
