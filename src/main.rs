@@ -144,7 +144,7 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
     let source = ConfigSource::new(&cli, &paths);
     match &cli.command {
         #[cfg(feature = "console")]
-        None => open_console(source, &paths).await,
+        None => open_console(source, &paths, None).await,
         #[cfg(not(feature = "console"))]
         None => {
             Err(eyre!("this flinkdeck was built without the console; run a command (see --help)"))
@@ -153,7 +153,12 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
         Some(Command::Demo { flink_version }) => {
             let state = sandbox_up(&paths, flink_version).await?;
             let sandbox = Some((state.cluster_configs(), state.gateway_config()));
-            open_console(ConfigSource { sandbox, ..source }, &paths).await
+            let notice = state.gateway_missing.as_ref().map(|why| {
+                let notice = format!("the sandbox has no SQL Gateway: {why}");
+                eprintln!("flinkdeck: {notice}");
+                notice
+            });
+            open_console(ConfigSource { sandbox, ..source }, &paths, notice).await
         }
         Some(Command::Jobs { json }) => {
             let update = one_shot(&source, &paths)?.poll_once().await;
@@ -276,11 +281,14 @@ fn print_sandbox(state: &SandboxState, up: bool) {
         );
         args.push(format!("--gateway {}", gateway.url()));
     }
+    if let Some(why) = &state.gateway_missing {
+        println!("  {:<12} none: {why}", "gateway");
+    }
     println!("open it with: flinkdeck {}", args.join(" "));
 }
 
 #[cfg(feature = "console")]
-async fn open_console(source: ConfigSource, paths: &Paths) -> Result<()> {
+async fn open_console(source: ConfigSource, paths: &Paths, notice: Option<String>) -> Result<()> {
     let config = source.load()?;
     let options = EngineOptions { database: paths.database_file(), watch: true };
     tui::run(tui::Console {
@@ -292,6 +300,7 @@ async fn open_console(source: ConfigSource, paths: &Paths) -> Result<()> {
             let logged = |warning: String| tracing::warn!("{warning}");
             source.load_warning_with(logged).map_err(|e| format!("{e:#}"))
         }),
+        notice,
     })
     .await
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use flinkdeck::paths::Paths;
-use flinkdeck::sandbox::{self, SampleJob, SandboxOptions};
+use flinkdeck::sandbox::{self, GatewayMode, SampleJob, SandboxOptions};
 use flinkdeck::store::Store;
 use flinkdeck::store::journal::Program;
 
@@ -89,7 +89,7 @@ fn the_headless_binary_runs_jobs_clusters_restart_logs_and_sql_on_the_sandbox() 
             name: "hl-orders".into(),
             args: ["--name", "hl-orders", "--rate", "20"].map(String::from).to_vec(),
         }],
-        gateway: true,
+        gateway: GatewayMode::Required,
     };
     let state = common::start_sandbox(options.clone());
     let dirs = tempfile::tempdir().unwrap();

@@ -13,7 +13,7 @@ use flinkdeck::engine::{Engine, EngineEvent, EngineOptions};
 use flinkdeck::fleet::{Fleet, Health};
 use flinkdeck::flink::model::JobState;
 use flinkdeck::paths::Paths;
-use flinkdeck::sandbox::{self, SampleJob, SandboxOptions, SandboxState};
+use flinkdeck::sandbox::{self, GatewayMode, SampleJob, SandboxOptions, SandboxState};
 use flinkdeck::store::{self, Store};
 
 const FATAL_JOB: &str = "fails-for-good";
@@ -43,7 +43,7 @@ fn sandbox() -> &'static SandboxState {
                 job("live-b", "clicks", &[]),
                 job("live-b", FATAL_JOB, &["--fail-every-seconds", "2", "--restart-attempts", "0"]),
             ],
-            gateway: false,
+            gateway: GatewayMode::Off,
         };
         let state = common::start_sandbox(options);
         let (_, _, fatal) =

@@ -1,64 +1,131 @@
-//! The SQL Gateway stand-in against a real Flink 2.3 cluster: one sandbox cluster and one
-//! gateway shared by the tests of this binary, both stopped when the binary exits. These
-//! tests check the wire protocol over raw HTTP, as the specification in
-//! `shared/reference/flink-rest` describes it. The tests of flinkdeck's own SQL side (the
-//! gateway client, `flinkdeck sql`, SQL launch specs) share the fixture, so CI starts one
-//! cluster for both. Never skipped.
+//! Flink's own SQL Gateway (`bin/sql-gateway.sh` with the `flink-sql-gateway` jar from
+//! Maven) in front of a real cluster, for Flink 2.3 (REST API V4) and 1.20 (V3): every test
+//! runs against both. One sandbox cluster and one gateway per version are shared by the tests
+//! of this binary and stopped when it exits. The first tests pin down the wire protocol over
+//! raw HTTP, as the gateway really speaks it; the rest check flinkdeck's own SQL side (the
+//! gateway client, `flinkdeck sql`, SQL launch specs). Never skipped.
 
 mod common;
+#[path = "common/harness.rs"]
+mod harness;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use flinkdeck::config::Auth;
+use flinkdeck::config::{Auth, parse_cluster_flag};
+use flinkdeck::flink::FlinkClient;
+use flinkdeck::flink::model::JobState;
 use flinkdeck::gateway::{GatewayClient, GatewayError, ResultSet, ResultView, RowKind, SqlSession};
+use flinkdeck::ops::Operator;
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::gateway::{self, GatewaySpec};
-use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
+use flinkdeck::sandbox::{self, GatewayMode, SandboxOptions, SandboxState};
+use flinkdeck::store::journal::{Phase, SqlProgram};
+use flinkdeck::store::{SharedStore, Store};
 use serde_json::{Value, json};
+
+/// Every test, once per Flink version.
+macro_rules! on_each_flink {
+    ($($test:ident),* $(,)?) => {
+        mod flink_2_3 {
+            $( #[test] fn $test() { super::run(super::$test, super::sandbox::DEFAULT_FLINK_VERSION) } )*
+        }
+        mod flink_1_20 {
+            $( #[test] fn $test() { super::run(super::$test, super::sandbox::FLINK_1_VERSION) } )*
+        }
+    };
+}
+
+on_each_flink!(
+    the_versions_and_the_info_are_flinks,
+    a_select_of_literals_pages_to_eos_and_the_session_closes,
+    a_syntax_error_fails_the_operation_with_its_position,
+    an_idle_session_expires_and_a_stopped_gateway_is_gone,
+    sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error,
+    statement_sets_show_jobs_and_stop_job_go_through_the_gateway,
+    completion_comes_from_the_gateway,
+    an_aggregation_streams_updates_a_limit_ends_and_an_error_has_its_position,
+    a_sql_job_is_submitted_restarted_from_its_savepoint_and_copied,
+    a_sql_restart_cut_off_is_resumed_on_its_pinned_job_id,
+    the_workbench_runs_queries_marks_errors_and_starts_jobs_in_the_console,
+);
+
+fn run<F: std::future::Future<Output = ()>>(test: fn(&'static Fixture) -> F, version: &str) {
+    let fixture = fixture(version);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test(fixture));
+}
 
 struct Fixture {
     sandbox: SandboxState,
-    classes: PathBuf,
     gateway: GatewaySpec,
+    /// The REST API version the gateway speaks at most, as a path segment (`v4`).
+    api: &'static str,
 }
 
-/// One cluster (no sample jobs) and a gateway in front of it.
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("live-gateway-sandbox");
-        let cache_dir = Paths::resolve(None).expect("a cache dir").cache_dir;
+impl Fixture {
+    fn root(&self) -> PathBuf {
+        root(&self.sandbox.flink_version)
+    }
+
+    fn client(&self) -> FlinkClient {
+        self.sandbox.clusters[0].client()
+    }
+}
+
+fn root(version: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("live-gateway-{version}"))
+}
+
+/// One cluster (no sample jobs) and Flink's gateway in front of it, per version.
+fn fixture(version: &str) -> &'static Fixture {
+    static NEW: OnceLock<Fixture> = OnceLock::new();
+    static OLD: OnceLock<Fixture> = OnceLock::new();
+    let (cell, api) = match version {
+        sandbox::DEFAULT_FLINK_VERSION => (&NEW, "v4"),
+        sandbox::FLINK_1_VERSION => (&OLD, "v3"),
+        other => panic!("no fixture for Flink {other}"),
+    };
+    cell.get_or_init(|| {
         let options = SandboxOptions {
-            root: root.clone(),
-            cache_dir,
-            flink_version: sandbox::DEFAULT_FLINK_VERSION.into(),
+            root: root(version),
+            cache_dir: Paths::resolve(None).expect("a cache dir").cache_dir,
+            flink_version: version.into(),
             clusters: vec!["gw".into()],
-            slots: 6,
+            slots: 8,
             jobs: Vec::new(),
-            gateway: true,
+            gateway: GatewayMode::Required,
         };
         let state = common::start_sandbox(options);
-        let classes = gateway::compile(&state.flink_home, &root).expect("the gateway compiles");
-        let spec = state.gateway.clone().expect("the sandbox started a gateway");
-        Fixture { sandbox: state, classes, gateway: spec }
+        let gateway = state.gateway.clone().expect("the sandbox started a gateway");
+        Fixture { sandbox: state, gateway, api }
     })
 }
 
 struct Http {
     base: String,
+    api: &'static str,
     client: reqwest::Client,
 }
 
 impl Http {
-    fn new() -> Self {
-        Self::at(&fixture().gateway)
+    fn new(fixture: &Fixture) -> Self {
+        Self::at(&fixture.gateway, fixture.api)
     }
 
-    fn at(gateway: &GatewaySpec) -> Self {
-        Self { base: gateway.url(), client: reqwest::Client::new() }
+    fn at(gateway: &GatewaySpec, api: &'static str) -> Self {
+        Self { base: gateway.url(), api, client: reqwest::Client::new() }
+    }
+
+    /// `path` under the newest API version (`/v4/sessions` for `/sessions`).
+    fn versioned(&self, path: &str) -> String {
+        format!("/{}{path}", self.api)
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -93,15 +160,19 @@ impl Http {
     }
 
     async fn open_session(&self) -> String {
-        let (status, body) =
-            self.post("/v4/sessions", json!({"properties": {"pipeline.name": "gw-test"}})).await;
+        let (status, body) = self
+            .post(&self.versioned("/sessions"), json!({"properties": {"pipeline.name": "gw-test"}}))
+            .await;
         assert_eq!(status, 200, "{body}");
         body["sessionHandle"].as_str().unwrap().to_string()
     }
 
     async fn execute(&self, session: &str, statement: &str) -> String {
         let (status, body) = self
-            .post(&format!("/v4/sessions/{session}/statements"), json!({"statement": statement}))
+            .post(
+                &self.versioned(&format!("/sessions/{session}/statements")),
+                json!({"statement": statement}),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         body["operationHandle"].as_str().unwrap().to_string()
@@ -109,8 +180,9 @@ impl Http {
 
     /// Follows `nextResultUri` from token 0 to EOS; returns every page, also as sent.
     async fn fetch_to_end(&self, session: &str, operation: &str) -> Vec<(u16, Value, String)> {
-        let mut uri =
-            format!("/v4/sessions/{session}/operations/{operation}/result/0?rowFormat=JSON");
+        let mut uri = self.versioned(&format!(
+            "/sessions/{session}/operations/{operation}/result/0?rowFormat=JSON"
+        ));
         let mut pages = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(45);
         loop {
@@ -128,24 +200,37 @@ impl Http {
     }
 }
 
-#[tokio::test]
-async fn the_versions_and_the_info_are_flinks() {
-    let http = Http::new();
+async fn the_versions_and_the_info_are_flinks(fixture: &Fixture) {
+    let http = Http::new(fixture);
     let (status, body) = http.get("/api_versions").await;
     assert_eq!(status, 200);
-    assert_eq!(body, json!({"versions": ["V1", "V2", "V3", "V4"]}));
+    let newest = fixture.api.to_uppercase();
+    let versions: Vec<&str> =
+        body["versions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(versions.first(), Some(&"V1"), "{body}");
+    assert_eq!(versions.last(), Some(&newest.as_str()), "{body}");
     let (status, body) = http.get("/v2/info").await;
     assert_eq!(status, 200);
-    assert_eq!(body, json!({"productName": "Apache Flink", "version": "2.3.0"}));
-    let (status, body) = http.get("/v4/no-such-endpoint").await;
-    assert_eq!((status, body), (404, json!({"errors": ["Not found: /v4/no-such-endpoint"]})));
+    assert_eq!(
+        body,
+        json!({"productName": "Apache Flink", "version": fixture.sandbox.flink_version})
+    );
+    let missing = http.versioned("/no-such-endpoint");
+    let (status, body) = http.get(&missing).await;
+    assert_eq!((status, body), (404, json!({"errors": [format!("Not found: {missing}")]})));
+
+    // flinkdeck's client agrees on the newest version both sides speak.
+    let mut client =
+        GatewayClient::new(&fixture.gateway.url(), &Auth::default(), Duration::from_secs(10))
+            .unwrap();
+    let agreed = client.negotiate().await.unwrap();
+    assert_eq!(agreed.path_prefix().trim_matches('/'), fixture.api);
 }
 
-#[tokio::test]
-async fn a_select_of_literals_pages_to_eos_and_the_session_closes() {
-    let http = Http::new();
+async fn a_select_of_literals_pages_to_eos_and_the_session_closes(fixture: &Fixture) {
+    let http = Http::new(fixture);
     let session = http.open_session().await;
-    let (status, config) = http.get(&format!("/v4/sessions/{session}")).await;
+    let (status, config) = http.get(&http.versioned(&format!("/sessions/{session}"))).await;
     assert_eq!(status, 200);
     assert_eq!(config["properties"]["pipeline.name"], "gw-test");
     assert_eq!(config["properties"]["execution.target"], "remote");
@@ -213,18 +298,19 @@ async fn a_select_of_literals_pages_to_eos_and_the_session_closes() {
         .unwrap()[..]
     );
 
-    let (status, body) =
-        http.call(reqwest::Method::DELETE, &format!("/v4/sessions/{session}"), None).await;
+    let (status, body) = http
+        .call(reqwest::Method::DELETE, &http.versioned(&format!("/sessions/{session}")), None)
+        .await;
     assert_eq!((status, body), (200, json!({"status": "CLOSED"})));
-    let (status, body) = http.post(&format!("/v4/sessions/{session}/heartbeat"), json!({})).await;
+    let (status, body) =
+        http.post(&http.versioned(&format!("/sessions/{session}/heartbeat")), json!({})).await;
     assert_eq!(status, 500);
     let text = body["errors"][0].as_str().unwrap();
     assert!(text.contains(&format!("Session '{session}' does not exist.")), "{text}");
 }
 
-#[tokio::test]
-async fn a_syntax_error_fails_the_operation_with_its_position() {
-    let http = Http::new();
+async fn a_syntax_error_fails_the_operation_with_its_position(fixture: &Fixture) {
+    let http = Http::new(fixture);
     let session = http.open_session().await;
     let operation = http.execute(&session, "SELECT * FROM WHERE").await;
     let pages = http.fetch_to_end(&session, &operation).await;
@@ -234,37 +320,36 @@ async fn a_syntax_error_fails_the_operation_with_its_position() {
     let trace = error["errors"][1].as_str().unwrap();
     assert!(trace.contains("Caused by: org.apache.flink.table.api.SqlParserException"), "{trace}");
     assert!(trace.contains("at line 1, column 15"), "{trace}");
-    let (status, body) =
-        http.get(&format!("/v4/sessions/{session}/operations/{operation}/status")).await;
+    let (status, body) = http
+        .get(&http.versioned(&format!("/sessions/{session}/operations/{operation}/status")))
+        .await;
     assert_eq!((status, body), (200, json!({"status": "ERROR"})));
 }
 
-#[tokio::test]
-async fn an_idle_session_expires_and_a_stopped_gateway_is_gone() {
-    let fixture = fixture();
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("live-gateway-sandbox");
-    let mut spec =
-        GatewaySpec::new(root.join("gateway-short-idle"), &fixture.sandbox.clusters[0].url())
-            .unwrap();
-    spec.idle_timeout = Duration::from_millis(1500);
+async fn an_idle_session_expires_and_a_stopped_gateway_is_gone(fixture: &Fixture) {
+    let mut spec = GatewaySpec::new(
+        fixture.root().join("gateway-short-idle"),
+        &fixture.sandbox.clusters[0].url(),
+    )
+    .unwrap();
+    spec.idle_timeout = Duration::from_millis(2000);
     gateway::stop(&spec);
-    gateway::start(&fixture.sandbox.flink_home, &fixture.classes, &spec).unwrap();
-    gateway::stop_when_process_exits(&spec, std::process::id()).unwrap();
-    gateway::wait_ready(&spec, Duration::from_secs(60)).await.unwrap();
+    gateway::start(&fixture.sandbox.flink_home, &spec).unwrap();
+    sandbox::stop_daemons_when_process_exits(&[spec.pid_dir()], std::process::id()).unwrap();
+    gateway::wait_ready(&spec, Duration::from_secs(90)).await.unwrap();
 
-    let http = Http::at(&spec);
+    let http = Http::at(&spec, fixture.api);
     let session = http.open_session().await;
-    for _ in 0..3 {
+    for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(700)).await;
         let (status, body) =
             http.post(&format!("/v1/sessions/{session}/heartbeat"), json!({})).await;
         assert_eq!((status, body), (200, json!({})), "heartbeats keep it alive");
     }
-    tokio::time::sleep(Duration::from_millis(3000)).await;
-    let (status, body) = http.get(&format!("/v4/sessions/{session}")).await;
+    tokio::time::sleep(Duration::from_millis(4000)).await;
+    let (status, body) = http.get(&http.versioned(&format!("/sessions/{session}"))).await;
     assert_eq!(status, 500);
     let text = body["errors"][0].as_str().unwrap();
-    assert!(text.starts_with("org.apache.flink.runtime.rest.handler.RestHandlerException: Failed to getSessionConfig."), "{text}");
     assert!(text.contains(&format!("Session '{session}' does not exist.")), "{text}");
 
     // flinkdeck's session notices the expiry, opens a new one, re-applies its SET statements
@@ -274,7 +359,7 @@ async fn an_idle_session_expires_and_a_stopped_gateway_is_gone() {
         .run_to_end("SET 'pipeline.name' = 'kept-across-expiry'", ResultView::Table, 100)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    tokio::time::sleep(Duration::from_millis(4000)).await;
     let listed = session.run_to_end("SET", ResultView::Table, 1000).await.unwrap();
     let reopened = listed.reopened.expect("the session had expired and was reopened");
     assert_eq!(reopened.replayed, 1, "{reopened:?}");
@@ -289,7 +374,7 @@ async fn an_idle_session_expires_and_a_stopped_gateway_is_gone() {
 
     let pid = spec.pid().unwrap();
     gateway::stop(&spec);
-    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the JVM is gone");
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "the JVM is gone");
     assert!(!spec.running());
 }
 
@@ -306,8 +391,7 @@ const CLICKS: &str = "CREATE TEMPORARY TABLE clicks (k INT) WITH ('connector' = 
     'rows-per-second' = '50', 'fields.k.min' = '1', 'fields.k.max' = '3')";
 
 /// Runs `flinkdeck` on the fixture's cluster and gateway, with its own config and data dirs.
-fn cli(data: &Path, args: &[&str]) -> std::process::Output {
-    let fixture = fixture();
+fn cli(fixture: &Fixture, data: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"))
         .env("FLINKDECK_CONFIG_DIR", data.join("config"))
         .env("FLINKDECK_DATA_DIR", data.join("data"))
@@ -325,14 +409,21 @@ fn stdout_json(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-#[test]
-fn sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error() {
+/// `flinkdeck sql --format json` of `script`: one JSON object per statement.
+fn sql_lines(fixture: &Fixture, data: &Path, script: &str) -> Vec<Value> {
+    let output = cli(fixture, data, &["sql", "--format", "json", "-e", script]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+async fn sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error(fixture: &Fixture) {
     let dirs = tempfile::tempdir().unwrap();
     let script = "CREATE TEMPORARY VIEW v AS SELECT * FROM (VALUES (1, \
         CAST('12.50' AS DECIMAL(10, 2)), CAST('1234567890123456789.0123456789' AS DECIMAL(38, 10)), \
         TIMESTAMP '2024-01-01 12:00:00.123', CAST(NULL AS STRING), 'NULL', ARRAY[1, 2], \
         MAP['k', 1], ROW(1, 'x'))) AS t(i, d, big, ts, n, s, arr, m, r); SELECT * FROM v;";
-    let output = cli(dirs.path(), &["sql", "--format", "json", "-e", script]);
+    let output = cli(fixture, dirs.path(), &["sql", "--format", "json", "-e", script]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -360,25 +451,17 @@ fn sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error() {
     assert_eq!(select["job_id"], Value::Null);
 
     // An INSERT reports the job it started.
-    let insert = cli(
+    let insert = sql_lines(
+        fixture,
         dirs.path(),
-        &[
-            "sql",
-            "--format",
-            "json",
-            "-e",
-            "CREATE TEMPORARY TABLE sink (i INT) WITH \
-            ('connector' = 'blackhole'); INSERT INTO sink VALUES (1), (2)",
-        ],
+        "CREATE TEMPORARY TABLE sink (i INT) WITH ('connector' = 'blackhole'); \
+         INSERT INTO sink VALUES (1), (2)",
     );
-    assert!(insert.status.success(), "{}", String::from_utf8_lossy(&insert.stderr));
-    let last: Value =
-        serde_json::from_str(String::from_utf8_lossy(&insert.stdout).lines().last().unwrap())
-            .unwrap();
+    let last = insert.last().unwrap();
     assert_eq!(last["job_id"].as_str().map(str::len), Some(32), "{last}");
 
     // Each statement is in the history, kept in the data dir's SQLite file.
-    let history = flinkdeck::store::Store::open(&dirs.path().join("data/flinkdeck.sqlite3"))
+    let history = Store::open(&dirs.path().join("data/flinkdeck.sqlite3"))
         .unwrap()
         .statement_history("", 10)
         .unwrap();
@@ -386,8 +469,11 @@ fn sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error() {
     assert!(history.iter().all(|h| h.outcome == flinkdeck::store::sql::Outcome::Ok));
     assert_eq!(history[0].job_id, last["job_id"].as_str().map(str::to_string));
 
-    let failed =
-        cli(dirs.path(), &["sql", "-e", "SELECT 1 AS first_result; SELECT * FROM WHERE; SELECT 2"]);
+    let failed = cli(
+        fixture,
+        dirs.path(),
+        &["sql", "-e", "SELECT 1 AS first_result; SELECT * FROM WHERE; SELECT 2"],
+    );
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(
@@ -401,9 +487,84 @@ fn sql_cli_prints_typed_rows_as_json_lines_and_stops_at_the_first_error() {
     );
 }
 
-#[tokio::test]
-async fn an_aggregation_streams_updates_a_limit_ends_and_an_error_has_its_position() {
-    let fixture = fixture();
+async fn wait_state(client: &FlinkClient, jid: &str, wanted: JobState) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while client.job_detail_state(jid).await.ok() != Some(wanted.clone()) {
+        assert!(Instant::now() < deadline, "job {jid} never reached {wanted}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until every task of the job runs (a savepoint needs that).
+async fn wait_running(client: &FlinkClient, jid: &str) -> flinkdeck::flink::model::JobDetail {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if client.job_detail_state(jid).await.ok() == Some(JobState::Running)
+            && let Ok(detail) = client.job_detail(jid).await
+            && detail.vertices.iter().all(|v| v.status == "RUNNING")
+        {
+            return detail;
+        }
+        assert!(Instant::now() < deadline, "job {jid} is not running");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn statement_sets_show_jobs_and_stop_job_go_through_the_gateway(fixture: &Fixture) {
+    let dirs = tempfile::tempdir().unwrap();
+    let client = fixture.client();
+    // Both statement-set forms start one job for all their INSERTs.
+    for (form, set) in [
+        (
+            "block",
+            "EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT k FROM clicks; INSERT INTO b SELECT k FROM clicks; END",
+        ),
+        (
+            "begin",
+            "BEGIN STATEMENT SET; INSERT INTO a SELECT k FROM clicks; INSERT INTO b SELECT k FROM clicks; END",
+        ),
+    ] {
+        let script = format!(
+            "{CLICKS}; SET 'pipeline.name' = 'set-{form}'; \
+             CREATE TEMPORARY TABLE a (k INT) WITH ('connector' = 'blackhole'); \
+             CREATE TEMPORARY TABLE b (k INT) WITH ('connector' = 'blackhole'); {set}"
+        );
+        let lines = sql_lines(fixture, dirs.path(), &script);
+        let job = lines.last().unwrap()["job_id"].as_str().expect("the set's job").to_string();
+        let detail = wait_running(&client, &job).await;
+        assert_eq!(detail.name, format!("set-{form}"));
+        let writes = |table: &str| {
+            let vertex = format!("{table}[");
+            detail.vertices.iter().any(|v| v.name.trim_start_matches("Sink: ").starts_with(&vertex))
+        };
+        assert!(writes("a") && writes("b"), "one job writes both sinks: {:?}", detail.vertices);
+
+        // SHOW JOBS lists it; STOP JOB ... WITH SAVEPOINT stops it and names the savepoint.
+        let shown = sql_lines(fixture, dirs.path(), "SHOW JOBS");
+        let rows = shown[0]["rows"].as_array().unwrap();
+        let listed = rows.iter().find(|r| r[0] == job.as_str()).expect("SHOW JOBS lists the job");
+        assert_eq!(listed[1], format!("set-{form}"));
+        assert_eq!(listed[2], "RUNNING");
+        let stopped = sql_lines(fixture, dirs.path(), &format!("STOP JOB '{job}' WITH SAVEPOINT"));
+        let savepoint = stopped[0]["rows"][0][0].as_str().expect("the savepoint path");
+        assert!(savepoint.contains("savepoint-"), "{stopped:?}");
+        wait_state(&client, &job, JobState::Finished).await;
+    }
+}
+
+async fn completion_comes_from_the_gateway(fixture: &Fixture) {
+    let mut session = flinkdeck_session(&fixture.gateway).await;
+    let keywords = session.complete("SELECT * FR", 11).await.unwrap().value;
+    assert!(keywords.iter().any(|c| c == "FROM"), "{keywords:?}");
+    let statement = "SELECT * FROM default_c";
+    let names = session.complete(statement, statement.len()).await.unwrap().value;
+    assert!(names.iter().any(|c| c == "default_catalog"), "{names:?}");
+    session.close().await.unwrap();
+}
+
+async fn an_aggregation_streams_updates_a_limit_ends_and_an_error_has_its_position(
+    fixture: &Fixture,
+) {
     let mut session = flinkdeck_session(&fixture.gateway).await;
     session.run_to_end(CLICKS, ResultView::Table, 10).await.unwrap();
 
@@ -427,12 +588,11 @@ async fn an_aggregation_streams_updates_a_limit_ends_and_an_error_has_its_positi
     assert!((1..=3).contains(&table.len()), "one row per key: {}", table.len());
     assert_eq!(table.unmatched_retractions(), 0);
 
-    // Stopping it: the gateway refuses to cancel a query whose job runs (as Flink's does);
-    // closing the operation cancels the job.
+    // Cancelling stops the query's job.
     let job = run.job_id().expect("the query runs as a job").to_string();
     let _ = run.cancel().await;
     run.close().await.unwrap();
-    let client = fixture.sandbox.clusters[0].client();
+    let client = fixture.client();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !client.job_detail_state(&job).await.unwrap().is_terminal() {
         assert!(Instant::now() < deadline, "the query's job kept running");
@@ -448,10 +608,9 @@ async fn an_aggregation_streams_updates_a_limit_ends_and_an_error_has_its_positi
     session.close().await.unwrap();
 }
 
-#[test]
-fn a_sql_job_is_submitted_restarted_from_its_savepoint_and_copied() {
-    let dirs = tempfile::tempdir().unwrap();
-    let script = dirs.path().join("counts.sql");
+/// A launch script counting clicks per key, in `dir`.
+fn counts_script(dir: &Path) -> PathBuf {
+    let script = dir.join("counts.sql");
     std::fs::write(
         &script,
         format!(
@@ -461,50 +620,166 @@ fn a_sql_job_is_submitted_restarted_from_its_savepoint_and_copied() {
         ),
     )
     .unwrap();
+    script
+}
+
+async fn restored_from(client: &FlinkClient, jid: &str) -> Option<String> {
+    client.job_checkpoints(jid).await.unwrap().latest.restored.and_then(|r| r.external_path)
+}
+
+async fn a_sql_job_is_submitted_restarted_from_its_savepoint_and_copied(fixture: &Fixture) {
+    let dirs = tempfile::tempdir().unwrap();
+    let script = counts_script(dirs.path());
     let submitted = stdout_json(&cli(
+        fixture,
         dirs.path(),
         &["submit", "--sql", script.to_str().unwrap(), "--name", "click-counts"],
     ));
     let job = submitted["job_id"].as_str().unwrap().to_string();
-    let client = fixture().sandbox.clusters[0].client();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let wait_running = |jid: &str| {
-        runtime.block_on(async {
-            let deadline = Instant::now() + Duration::from_secs(90);
-            loop {
-                let state = client.job_detail_state(jid).await.unwrap();
-                let detail = client.job_detail(jid).await.unwrap();
-                if state == flinkdeck::flink::model::JobState::Running
-                    && detail.vertices.iter().all(|v| v.status == "RUNNING")
-                {
-                    return detail;
-                }
-                assert!(Instant::now() < deadline, "job {jid} is not running");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        })
-    };
-    let detail = wait_running(&job);
+    let client = fixture.client();
+    let detail = wait_running(&client, &job).await;
     assert_eq!(detail.name, "click-counts", "the spec's name names the job");
-    let listed = stdout_json(&cli(dirs.path(), &["jobs", "--json"]));
+    let listed = stdout_json(&cli(fixture, dirs.path(), &["jobs", "--json"]));
     assert!(listed.as_array().unwrap().iter().any(|j| j["id"] == job.as_str()), "{listed}");
 
-    let restarted = stdout_json(&cli(dirs.path(), &["restart", &job, "--json"]));
+    let restarted = stdout_json(&cli(fixture, dirs.path(), &["restart", &job, "--json"]));
     let new_job = restarted["new_job_id"].as_str().unwrap().to_string();
     let savepoint = restarted["savepoint"].as_str().unwrap().to_string();
     assert_ne!(new_job, job);
-    wait_running(&new_job);
-    let restored = runtime.block_on(client.job_checkpoints(&new_job)).unwrap().latest.restored;
+    wait_running(&client, &new_job).await;
     assert_eq!(
-        restored.and_then(|r| r.external_path),
+        restored_from(&client, &new_job).await,
         Some(savepoint),
         "the new job restored its state from the savepoint"
     );
 
-    let copied = stdout_json(&cli(dirs.path(), &["copy", &new_job, "--name", "click-counts-2"]));
+    let copied =
+        stdout_json(&cli(fixture, dirs.path(), &["copy", &new_job, "--name", "click-counts-2"]));
     let copy = copied["job_id"].as_str().unwrap().to_string();
-    assert_eq!(wait_running(&copy).name, "click-counts-2");
+    assert_eq!(wait_running(&client, &copy).await.name, "click-counts-2");
     for jid in [&new_job, &copy] {
-        assert!(cli(dirs.path(), &["cancel", jid]).status.success());
+        assert!(cli(fixture, dirs.path(), &["cancel", jid]).status.success());
     }
+}
+
+async fn a_sql_restart_cut_off_is_resumed_on_its_pinned_job_id(fixture: &Fixture) {
+    let dirs = tempfile::tempdir().unwrap();
+    let db = dirs.path().join("journal.sqlite3");
+    let cluster = parse_cluster_flag(&format!("gw={}", fixture.sandbox.clusters[0].url())).unwrap();
+    let client = fixture.client();
+    let mut operator =
+        Operator::new(client.clone(), cluster, SharedStore::new(Store::open(&db).unwrap()));
+    operator.gateway = Some(
+        GatewayClient::new(&fixture.gateway.url(), &Auth::default(), Duration::from_secs(60))
+            .unwrap(),
+    );
+    let program = SqlProgram {
+        script: std::fs::read_to_string(counts_script(dirs.path())).unwrap(),
+        session_properties: BTreeMap::from([("pipeline.name".into(), "sql-resumed".into())]),
+    };
+    let (job, _) = operator.submit_sql("sql-resumed", program).await.unwrap();
+    wait_running(&client, &job).await;
+
+    // Cut off once the resubmission went out: the job runs on the id flinkdeck pinned for it
+    // before sending the script, so resuming finds it and submits nothing twice.
+    let mut op = operator.begin_restart(&job, false).await.unwrap();
+    while op.phase != Phase::Resubmitting {
+        operator.step(&mut op).await.unwrap();
+    }
+    let pinned = op.new_job_id.clone().expect("the new job's id is chosen before it starts");
+    let savepoint = op.savepoint.clone().expect("the savepoint was taken");
+    let mut session = SqlSession::open(
+        operator.gateway.clone().unwrap(),
+        BTreeMap::from([
+            ("$internal.pipeline.job-id".to_string(), pinned.clone()),
+            ("execution.savepoint.path".to_string(), savepoint.clone()),
+            ("pipeline.name".to_string(), "sql-resumed".to_string()),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut started = None;
+    for statement in
+        flinkdeck::sql::split(&std::fs::read_to_string(dirs.path().join("counts.sql")).unwrap())
+    {
+        started = session
+            .run_to_end(&statement.text, ResultView::Table, 10)
+            .await
+            .unwrap()
+            .value
+            .job_id
+            .or(started);
+    }
+    assert_eq!(
+        started.as_deref(),
+        Some(pinned.as_str()),
+        "the gateway runs the job on the pinned id"
+    );
+    drop(op); // the process dies here
+
+    let open = Store::open(&db).unwrap().resumable_restarts().unwrap();
+    let outcome = operator.resume(open.into_iter().next().unwrap()).await.unwrap();
+    assert_eq!(outcome.new_job_id, pinned);
+    assert_eq!(restored_from(&client, &pinned).await, Some(savepoint));
+    let jobs = client.jobs_overview().await.unwrap().jobs;
+    let running = jobs.iter().filter(|j| j.name == "sql-resumed" && !j.state.is_terminal()).count();
+    assert_eq!(running, 1, "no duplicate job");
+    operator.cancel(&pinned).await.unwrap();
+}
+
+fn ctrl(c: char) -> crossterm::event::Event {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// The console's own loop on a test terminal, with the fixture's gateway configured.
+async fn the_workbench_runs_queries_marks_errors_and_starts_jobs_in_the_console(fixture: &Fixture) {
+    use crossterm::event::KeyCode;
+    use harness::{Rig, console, drive, key, shows, type_text};
+    let cluster = fixture.sandbox.clusters[0].url();
+    let Rig { dir, file, screen, mut terminal, keys, input } = Rig::new(&[("gw", &cluster)]);
+    let mut config = std::fs::read_to_string(&file).unwrap();
+    config.push_str(&format!("[gateway]\nurl = \"{}\"\ncluster = \"gw\"\n", fixture.gateway.url()));
+    std::fs::write(&file, config).unwrap();
+    let console = console(dir.path(), file);
+    let api = fixture.api.to_uppercase();
+    let client = fixture.client();
+    let driver = async {
+        keys.send(key(KeyCode::F(3))).unwrap();
+        shows(&screen, &[&format!(" · {api} · session ")]).await;
+
+        type_text(&keys, "SELECT UPPER('shown-by-flink') AS greeting");
+        keys.send(ctrl('e')).unwrap();
+        shows(&screen, &["SHOWN-BY-FLINK", "greeting"]).await;
+
+        keys.send(ctrl('n')).unwrap();
+        type_text(&keys, "SELECT * FROM WHERE");
+        keys.send(ctrl('e')).unwrap();
+        shows(&screen, &["line 1, column 15"]).await;
+
+        keys.send(ctrl('n')).unwrap();
+        type_text(
+            &keys,
+            &format!(
+                "{CLICKS};\nCREATE TEMPORARY TABLE sink (k INT) WITH ('connector' = 'blackhole');\n\
+                 INSERT INTO sink SELECT k FROM clicks;\n"
+            ),
+        );
+        keys.send(key(KeyCode::F(8))).unwrap();
+        shows(&screen, &["job id"]).await;
+        let text = screen.lock().unwrap().text.clone();
+        let started = client.jobs_overview().await.unwrap().jobs.into_iter().find(|j| {
+            j.name.starts_with("insert-into_default_catalog.default_database.sink")
+                && !j.state.is_terminal()
+                && text.contains(&j.jid)
+        });
+        let job = started.expect("the INSERT's job runs and the workbench shows its id");
+        client.cancel_job(&job.jid).await.unwrap();
+
+        keys.send(key(KeyCode::Esc)).unwrap();
+        keys.send(key(KeyCode::F(2))).unwrap();
+        keys.send(key(KeyCode::Char('q'))).unwrap();
+    };
+    drive(&mut terminal, input, console, driver).await;
 }

@@ -15,7 +15,7 @@ use flinkdeck::flink::FlinkClient;
 use flinkdeck::flink::model::JobState;
 use flinkdeck::ops::{OpError, Operator};
 use flinkdeck::paths::Paths;
-use flinkdeck::sandbox::{self, SandboxOptions, SandboxState};
+use flinkdeck::sandbox::{self, GatewayMode, SandboxOptions, SandboxState};
 use flinkdeck::store::SharedStore;
 use flinkdeck::store::Store;
 use flinkdeck::store::journal::{JarProgram, OpKind, Phase};
@@ -39,7 +39,7 @@ fn start_sandbox(dir: &str, version: &str) -> SandboxState {
         clusters: vec!["ops".into()],
         slots: 12,
         jobs: Vec::new(),
-        gateway: false,
+        gateway: GatewayMode::Off,
     };
     common::start_sandbox(options)
 }

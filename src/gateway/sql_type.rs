@@ -117,8 +117,8 @@ impl SqlType {
     }
 }
 
-/// The wire form; every attribute is optional so that a sparse stand-in still parses, with
-/// Flink's defaults filled in.
+/// The wire form; every attribute is optional so that a sparse answer (a proxy, an older
+/// gateway) still parses, with Flink's defaults filled in.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireType {

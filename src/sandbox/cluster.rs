@@ -103,27 +103,36 @@ pub(super) fn shipped_java_opts(flink_home: &Path) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Fills `conf_dir` with the distribution's conf files (log4j and logback files must sit
+/// beside config.yaml) and `config_yaml` as its config.yaml.
+pub(super) fn write_conf_dir(
+    flink_home: &Path,
+    conf_dir: &Path,
+    config_yaml: &str,
+) -> Result<(), SandboxError> {
+    let step =
+        |e: std::io::Error| SandboxError::Step(format!("writing {}: {e}", conf_dir.display()));
+    std::fs::create_dir_all(conf_dir).map_err(step)?;
+    for entry in std::fs::read_dir(flink_home.join("conf")).map_err(step)? {
+        let path = entry.map_err(step)?.path();
+        if path.file_name().is_some_and(|n| n != "config.yaml") && path.is_file() {
+            std::fs::copy(&path, conf_dir.join(path.file_name().expect("a file"))).map_err(step)?;
+        }
+    }
+    std::fs::write(conf_dir.join("config.yaml"), config_yaml).map_err(step)
+}
+
 /// Writes the cluster's config and starts its JobManager and TaskManager in parallel.
 pub fn start(flink_home: &Path, spec: &ClusterSpec) -> Result<(), SandboxError> {
     for sub in ["conf", "pids", "log", "tmp", "web/upload", "checkpoints", "savepoints"] {
         std::fs::create_dir_all(spec.dir.join(sub))
             .map_err(|e| SandboxError::Step(e.to_string()))?;
     }
-    // log4j and logback files must sit beside config.yaml.
-    for entry in
-        std::fs::read_dir(flink_home.join("conf")).map_err(|e| SandboxError::Step(e.to_string()))?
-    {
-        let path = entry.map_err(|e| SandboxError::Step(e.to_string()))?.path();
-        if path.file_name().is_some_and(|n| n != "config.yaml") && path.is_file() {
-            std::fs::copy(&path, spec.conf_dir().join(path.file_name().expect("a file")))
-                .map_err(|e| SandboxError::Step(e.to_string()))?;
-        }
-    }
-    std::fs::write(
-        spec.conf_dir().join("config.yaml"),
-        config_yaml(spec, shipped_java_opts(flink_home)),
-    )
-    .map_err(|e| SandboxError::Step(e.to_string()))?;
+    write_conf_dir(
+        flink_home,
+        &spec.conf_dir(),
+        &config_yaml(spec, shipped_java_opts(flink_home)),
+    )?;
     let launch = |script: &str| {
         Command::new(flink_home.join("bin").join(script))
             .arg("start")
@@ -181,9 +190,9 @@ pub async fn wait_ready(spec: &ClusterSpec, timeout: Duration) -> Result<(), San
     }
 }
 
-/// The pids recorded in the cluster's pid directory.
-pub fn pids(spec: &ClusterSpec) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir(spec.pid_dir()) else { return Vec::new() };
+/// The pids recorded in the `*.pid` files of a daemon pid directory (`env.pid.dir`).
+pub fn pids(pid_dir: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir(pid_dir) else { return Vec::new() };
     entries
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "pid"))
@@ -197,17 +206,23 @@ pub fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Stops the cluster's JVMs (SIGTERM, then SIGKILL after 10 s) and forgets their pids.
+/// Stops the cluster's JVMs and forgets their pids.
 pub fn stop(spec: &ClusterSpec) {
+    stop_daemons(&spec.pid_dir());
+}
+
+/// Stops the daemons of a pid directory (SIGTERM, then SIGKILL after 10 s) and removes
+/// their pid files.
+pub(super) fn stop_daemons(pid_dir: &Path) {
     // Pid files outlive processes that were killed some other way (the test watchdog).
-    let pids: Vec<u32> = pids(spec).into_iter().filter(|p| alive(*p)).collect();
+    let pids: Vec<u32> = pids(pid_dir).into_iter().filter(|p| alive(*p)).collect();
     signal(&pids, "-TERM");
     let deadline = Instant::now() + Duration::from_secs(10);
     while pids.iter().any(|p| alive(*p)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
     signal(&pids.iter().copied().filter(|p| alive(*p)).collect::<Vec<_>>(), "-KILL");
-    if let Ok(entries) = std::fs::read_dir(spec.pid_dir()) {
+    if let Ok(entries) = std::fs::read_dir(pid_dir) {
         for entry in entries.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }

@@ -1,17 +1,17 @@
-//! A stand-in for the Flink SQL Gateway beside a sandbox cluster.
+//! Flink's own SQL Gateway beside a sandbox cluster.
 //!
-//! The real `flink-sql-gateway` jar ships in neither PyPI wheel, so the sandbox brings its
-//! own: a small Java program (`assets/gateway/*.java`) that speaks the gateway's REST
-//! protocol and runs statements with Flink's own TableEnvironment against the cluster. It is
-//! compiled with `javac` against the distribution's `lib/` (once per source and Flink), and
-//! runs detached like the clusters' JVMs, with its own pid file and log.
+//! The PyPI distributions ship `bin/sql-gateway.sh` but not the jar it starts, so the jar
+//! (`org.apache.flink:flink-sql-gateway:<version>`, which needs nothing `lib/` lacks) is
+//! fetched once with Maven into the cache's own private Maven repository and placed in the
+//! distribution's `opt/`, where the script looks. The gateway then runs as Flink's daemon
+//! scripts run it, detached, with its own conf, pid and log directories.
 //!
 //! ```no_run
-//! # async fn demo(flink_home: &std::path::Path, dir: &std::path::Path) -> Result<(), flinkdeck::sandbox::SandboxError> {
+//! # async fn demo(home: &std::path::Path, cache: &std::path::Path, dir: &std::path::Path) -> Result<(), flinkdeck::sandbox::SandboxError> {
 //! use flinkdeck::sandbox::gateway::{self, GatewaySpec};
-//! let classes = gateway::compile(flink_home, dir)?;
+//! gateway::install(home, cache, "2.3.0")?;
 //! let spec = GatewaySpec::new(dir.join("gateway"), "http://127.0.0.1:8081")?;
-//! gateway::start(flink_home, &classes, &spec)?;
+//! gateway::start(home, &spec)?;
 //! gateway::wait_ready(&spec, std::time::Duration::from_secs(60)).await?;
 //! println!("SQL Gateway at {}", spec.url());
 //! gateway::stop(&spec);
@@ -26,46 +26,29 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
-use super::cluster::{alive, free_port, shipped_java_opts};
+use super::cluster::{alive, free_port, pids, shipped_java_opts, stop_daemons, write_conf_dir};
 use super::provision::{require, run};
 
-/// The stand-in's main class.
-pub const MAIN_CLASS: &str = "flinkdeck.gateway.GatewayMain";
 /// Flink's `sql-gateway.session.idle-timeout` default.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-
-/// The Java sources, by file name.
-const SOURCES: &[(&str, &str)] = &[
-    ("GatewayMain.java", include_str!("../../assets/gateway/GatewayMain.java")),
-    ("RestServer.java", include_str!("../../assets/gateway/RestServer.java")),
-    ("GatewayService.java", include_str!("../../assets/gateway/GatewayService.java")),
-    ("GatewaySession.java", include_str!("../../assets/gateway/GatewaySession.java")),
-    ("GatewayOperation.java", include_str!("../../assets/gateway/GatewayOperation.java")),
-    ("StatementExecutor.java", include_str!("../../assets/gateway/StatementExecutor.java")),
-    ("ResultBuffer.java", include_str!("../../assets/gateway/ResultBuffer.java")),
-    ("ResultPage.java", include_str!("../../assets/gateway/ResultPage.java")),
-    ("JsonEncoding.java", include_str!("../../assets/gateway/JsonEncoding.java")),
-    ("ServerErrors.java", include_str!("../../assets/gateway/ServerErrors.java")),
-];
-const LOG_CONFIG: &str = include_str!("../../assets/gateway/log4j2-gateway.properties");
-const LOG_CONFIG_FILE: &str = "log4j2-gateway.properties";
-/// Written last into a classes directory: its presence means the compilation completed.
-const COMPLETE_MARKER: &str = ".complete";
+/// What to tell a user whose machine has no Maven.
+pub const MAVEN_HINT: &str = "install Maven (`apt-get install maven`, or your platform's package) \
+     to get Flink's SQL Gateway, then `flinkdeck sandbox down` and start again";
 
 /// Modest memory: the planner needs a few hundred MB of heap at most for test statements,
 /// and C1 alone plans faster on a cold JVM than the full tiered compiler.
-const JVM_OPTIONS: &[&str] = &["-Xmx384m", "-XX:TieredStopAtLevel=1"];
+const JVM_ARGS: &str = "-Xmx512m -XX:TieredStopAtLevel=1";
 
-/// One running (or to be started) gateway stand-in.
+/// One running (or to be started) SQL Gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewaySpec {
-    /// Its pid file, log file and temporary directory live here.
+    /// Its conf, pid, log and temporary directories live here.
     pub dir: PathBuf,
     /// The REST port it listens on (127.0.0.1).
     pub port: u16,
     /// The JobManager REST URL of the cluster its statements run on.
     pub flink_rest_url: String,
-    /// Sessions idle for longer than this are closed.
+    /// Sessions idle for longer than this are closed (`sql-gateway.session.idle-timeout`).
     pub idle_timeout: Duration,
 }
 
@@ -86,99 +69,110 @@ impl GatewaySpec {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    pub fn pid_file(&self) -> PathBuf {
-        self.dir.join("gateway.pid")
+    pub fn conf_dir(&self) -> PathBuf {
+        self.dir.join("conf")
     }
 
-    pub fn log_file(&self) -> PathBuf {
-        self.dir.join("gateway.log")
+    pub fn pid_dir(&self) -> PathBuf {
+        self.dir.join("pids")
     }
 
-    fn tmp_dir(&self) -> PathBuf {
-        self.dir.join("tmp")
+    pub fn log_dir(&self) -> PathBuf {
+        self.dir.join("log")
     }
 
-    /// The pid recorded in the pid file, if any.
+    /// The pid Flink's daemon script recorded, if any.
     pub fn pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.pid_file()).ok()?.trim().parse().ok()
+        pids(&self.pid_dir()).into_iter().next()
     }
 
     /// Whether the recorded process still runs.
     pub fn running(&self) -> bool {
         self.pid().is_some_and(alive)
     }
-}
 
-/// Compiles the stand-in against `flink_home`, once per source and distribution: returns its
-/// classes directory under `dir` (with the log configuration beside the classes).
-pub fn compile(flink_home: &Path, dir: &Path) -> Result<PathBuf, SandboxError> {
-    let key = fingerprint(flink_home);
-    let root = dir.join("gateway-classes");
-    let classes = root.join(&key);
-    if classes.join(COMPLETE_MARKER).is_file() {
-        return Ok(classes);
-    }
-    require("javac", "install a JDK 17 or newer")?;
-    // Built aside and renamed into place, so concurrent callers never see half a build.
-    let build = root.join(format!(".build-{key}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&build);
-    let source_dir = build.join("src/flinkdeck/gateway");
-    let out = build.join("classes");
-    let step = |e: std::io::Error| SandboxError::Step(format!("building the SQL Gateway: {e}"));
-    std::fs::create_dir_all(&source_dir).map_err(step)?;
-    std::fs::create_dir_all(&out).map_err(step)?;
-    let mut javac = Command::new("javac");
-    javac
-        .args(["--release", "17", "-nowarn", "-encoding", "UTF-8", "-cp"])
-        .arg(format!("{}/lib/*", flink_home.display()))
-        .arg("-d")
-        .arg(&out);
-    for (name, text) in SOURCES {
-        let path = source_dir.join(name);
-        std::fs::write(&path, text).map_err(step)?;
-        javac.arg(path);
-    }
-    run(&mut javac, "compiling the SQL Gateway stand-in")?;
-    std::fs::write(out.join(LOG_CONFIG_FILE), LOG_CONFIG).map_err(step)?;
-    std::fs::write(out.join(COMPLETE_MARKER), &key).map_err(step)?;
-    let renamed = std::fs::rename(&out, &classes);
-    let _ = std::fs::remove_dir_all(&build);
-    match renamed {
-        Ok(()) => Ok(classes),
-        // Another process finished the same build first.
-        Err(_) if classes.join(COMPLETE_MARKER).is_file() => Ok(classes),
-        Err(e) => Err(step(e)),
+    /// The gateway's config.yaml: its endpoint, the cluster it submits to (`remote`
+    /// execution against the cluster's REST address) and its own directories.
+    fn config_yaml(&self, java_opts: Option<String>) -> Result<String, SandboxError> {
+        let cluster = reqwest::Url::parse(&self.flink_rest_url).map_err(|e| {
+            SandboxError::Step(format!("the gateway's cluster URL {}: {e}", self.flink_rest_url))
+        })?;
+        let host = cluster.host_str().unwrap_or("127.0.0.1");
+        let port = cluster.port_or_known_default().unwrap_or(8081);
+        let dir = self.dir.display();
+        let java_opts = java_opts.map(|o| format!("env.java.opts.all: {o}\n")).unwrap_or_default();
+        let idle_ms = self.idle_timeout.as_millis();
+        // Expired sessions are looked for at a fraction of the timeout, so a short test
+        // timeout takes effect soon after it passes (Flink checks every minute by default).
+        let check_ms = (idle_ms / 4).clamp(200, 60_000);
+        Ok(format!(
+            "# Written by flinkdeck sandbox for its SQL Gateway.
+{java_opts}env.pid.dir: {dir}/pids
+env.log.dir: {dir}/log
+io.tmp.dirs: {dir}/tmp
+sql-gateway.endpoint.type: rest
+sql-gateway.endpoint.rest.address: 127.0.0.1
+sql-gateway.endpoint.rest.bind-address: 127.0.0.1
+sql-gateway.endpoint.rest.port: {gateway_port}
+sql-gateway.session.idle-timeout: {idle_ms} ms
+sql-gateway.session.check-interval: {check_ms} ms
+execution.target: remote
+rest.address: {host}
+rest.port: {port}
+jobmanager.rpc.address: {host}
+parallelism.default: 1
+",
+            gateway_port = self.port,
+        ))
     }
 }
 
-/// A stable hash (FNV-1a, 64 bit) of the sources, the log config and the distribution path.
-fn fingerprint(flink_home: &Path) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        // a separator, so that moving text between parts changes the hash
-        hash ^= 0xff;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    };
-    feed(flink_home.display().to_string().as_bytes());
-    for (name, text) in SOURCES {
-        feed(name.as_bytes());
-        feed(text.as_bytes());
-    }
-    feed(LOG_CONFIG.as_bytes());
-    format!("{hash:016x}")
+/// The jar `bin/sql-gateway.sh` starts, in the distribution's `opt/`.
+fn jar_path(flink_home: &Path, version: &str) -> PathBuf {
+    flink_home.join("opt").join(format!("flink-sql-gateway-{version}.jar"))
 }
 
-/// Starts the gateway JVM detached (its own process group, reparented away from the caller),
-/// writing its pid file and appending to its log. Returns its pid; it is ready once
-/// [`wait_ready`] says so.
-pub fn start(flink_home: &Path, classes: &Path, spec: &GatewaySpec) -> Result<u32, SandboxError> {
+/// Puts Flink's SQL Gateway jar for `version` into `flink_home/opt`, fetching it with Maven
+/// on first use. Without `mvn` this is [`SandboxError::Missing`], with [`MAVEN_HINT`].
+pub fn install(
+    flink_home: &Path,
+    cache_dir: &Path,
+    version: &str,
+) -> Result<PathBuf, SandboxError> {
+    let jar = jar_path(flink_home, version);
+    if jar.is_file() {
+        return Ok(jar);
+    }
+    require("mvn", MAVEN_HINT)?;
+    let step = |e: std::io::Error| SandboxError::Step(format!("installing the SQL Gateway: {e}"));
+    // Fetched aside and renamed into place, so a concurrent start never sees half a jar.
+    let staging = cache_dir.join(format!(".sql-gateway-{version}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(step)?;
+    eprintln!("flinkdeck: fetching Flink's SQL Gateway {version} with Maven (1 MB, once)…");
+    let fetched = run(
+        Command::new("mvn")
+            .args(["-q", "-B", "-Dstyle.color=never", "dependency:copy"])
+            .arg(format!("-Dartifact=org.apache.flink:flink-sql-gateway:{version}"))
+            .arg(format!("-DoutputDirectory={}", staging.display()))
+            // The cache's own repository: private like the rest of the cache, and never
+            // mixed into the user's ~/.m2.
+            .arg(format!("-Dmaven.repo.local={}", cache_dir.join("maven").display()))
+            .stdin(Stdio::null()),
+        "fetching flink-sql-gateway with Maven",
+    );
+    let placed = fetched.and_then(|()| {
+        std::fs::create_dir_all(jar.parent().expect("opt/")).map_err(step)?;
+        std::fs::rename(staging.join(jar.file_name().expect("a file name")), &jar).map_err(step)
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    placed.map(|()| jar)
+}
+
+/// Starts the gateway with `bin/sql-gateway.sh start` (detached, in its own process group)
+/// and returns its pid; it is ready once [`wait_ready`] says so.
+pub fn start(flink_home: &Path, spec: &GatewaySpec) -> Result<u32, SandboxError> {
     require("java", "install a Java 17+ runtime")?;
-    let step = |e: std::io::Error| SandboxError::Step(format!("starting the SQL Gateway: {e}"));
-    std::fs::create_dir_all(spec.tmp_dir()).map_err(step)?;
     if spec.running() {
         return Err(SandboxError::Step(format!(
             "a SQL Gateway already runs from {} (pid {})",
@@ -186,46 +180,33 @@ pub fn start(flink_home: &Path, classes: &Path, spec: &GatewaySpec) -> Result<u3
             spec.pid().unwrap_or_default()
         )));
     }
-    let mut args: Vec<String> = Vec::new();
-    if let Some(opts) = shipped_java_opts(flink_home) {
-        args.extend(opts.split_whitespace().map(str::to_string));
+    stop_daemons(&spec.pid_dir());
+    let step = |e: std::io::Error| SandboxError::Step(format!("starting the SQL Gateway: {e}"));
+    for sub in ["pids", "log", "tmp"] {
+        std::fs::create_dir_all(spec.dir.join(sub)).map_err(step)?;
     }
-    args.extend(JVM_OPTIONS.iter().map(|s| s.to_string()));
-    args.push(format!("-Djava.io.tmpdir={}", spec.tmp_dir().display()));
-    args.push(format!("-Dlog4j.configurationFile={}", classes.join(LOG_CONFIG_FILE).display()));
-    args.push("-cp".into());
-    args.push(format!("{}:{}/lib/*", classes.display(), flink_home.display()));
-    args.push(MAIN_CLASS.into());
-    args.extend([
-        "--port".to_string(),
-        spec.port.to_string(),
-        "--flink-rest".to_string(),
-        spec.flink_rest_url.clone(),
-        "--session-idle-timeout-ms".to_string(),
-        spec.idle_timeout.as_millis().to_string(),
-    ]);
-    // `sh` starts java in the background and exits at once, so the JVM never becomes a zombie
-    // child of this process (the sandbox and the tests stop it by pid).
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(r#"log="$1"; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!"#)
-        .arg("sh")
-        .arg(spec.log_file())
-        .arg("java")
-        .args(&args)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(step)?;
-    let pid: u32 = String::from_utf8_lossy(&output.stdout).trim().parse().map_err(|_| {
+    write_conf_dir(
+        flink_home,
+        &spec.conf_dir(),
+        &spec.config_yaml(shipped_java_opts(flink_home))?,
+    )?;
+    run(
+        Command::new(flink_home.join("bin/sql-gateway.sh"))
+            .arg("start")
+            .env("FLINK_CONF_DIR", spec.conf_dir())
+            .env("FLINK_LOG_DIR", spec.log_dir())
+            .env("JVM_ARGS", JVM_ARGS)
+            // Closing the terminal that ran `demo` must not take the gateway with it.
+            .process_group(0)
+            .stdin(Stdio::null()),
+        "bin/sql-gateway.sh start",
+    )?;
+    spec.pid().ok_or_else(|| {
         SandboxError::Step(format!(
-            "starting the SQL Gateway: no pid ({})",
-            String::from_utf8_lossy(&output.stderr).trim()
+            "bin/sql-gateway.sh start wrote no pid file in {}",
+            spec.pid_dir().display()
         ))
-    })?;
-    std::fs::write(spec.pid_file(), format!("{pid}\n")).map_err(step)?;
-    Ok(pid)
+    })
 }
 
 /// Waits until the gateway answers `GET /v1/info`; fails early if its JVM exits, with the
@@ -253,9 +234,9 @@ pub async fn wait_ready(spec: &GatewaySpec, timeout: Duration) -> Result<(), San
         }
         if started.elapsed() > timeout {
             return Err(SandboxError::Step(format!(
-                "the SQL Gateway did not answer within {} s; see {}",
+                "the SQL Gateway did not answer within {} s; see its log in {}",
                 timeout.as_secs(),
-                spec.log_file().display()
+                spec.log_dir().display()
             )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -265,86 +246,71 @@ pub async fn wait_ready(spec: &GatewaySpec, timeout: Duration) -> Result<(), San
 /// Stops the gateway (SIGTERM: its sessions close and their queries' jobs are cancelled;
 /// SIGKILL after 10 s) and removes its pid file.
 pub fn stop(spec: &GatewaySpec) {
-    if let Some(pid) = spec.pid().filter(|p| alive(*p)) {
-        signal(pid, "-TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while alive(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if alive(pid) {
-            signal(pid, "-KILL");
+    stop_daemons(&spec.pid_dir());
+}
+
+/// The last lines of the gateway's log and its stdout file (where a JVM that fails to start
+/// writes), oldest first.
+fn log_tail(spec: &GatewaySpec, lines: usize) -> String {
+    let Ok(entries) = std::fs::read_dir(spec.log_dir()) else { return String::new() };
+    let mut text = String::new();
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for file in files {
+        let content = std::fs::read_to_string(&file).unwrap_or_default();
+        let tail: Vec<&str> = content.lines().rev().take(lines).collect();
+        for line in tail.into_iter().rev() {
+            text.push_str(line);
+            text.push('\n');
         }
     }
-    let _ = std::fs::remove_file(spec.pid_file());
-}
-
-/// Stops the gateway once process `owner` exits, even if it is killed: a detached shell
-/// watches it (as the sandbox's clusters are watched in the integration tests).
-pub fn stop_when_process_exits(spec: &GatewaySpec, owner: u32) -> Result<(), SandboxError> {
-    let script = format!(
-        "while kill -0 {owner} 2>/dev/null; do sleep 1; done; \
-         cat '{pid_file}' 2>/dev/null | xargs -r kill -TERM",
-        pid_file = spec.pid_file().display()
-    );
-    Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(|_| ())
-        .map_err(|e| SandboxError::Step(format!("starting the SQL Gateway watchdog: {e}")))
-}
-
-fn signal(pid: u32, sig: &str) {
-    let _ = Command::new("kill").arg(sig).arg(pid.to_string()).stderr(Stdio::null()).status();
-}
-
-fn log_tail(spec: &GatewaySpec, lines: usize) -> String {
-    let text = std::fs::read_to_string(spec.log_file()).unwrap_or_default();
-    let tail: Vec<&str> = text.lines().rev().take(lines).collect();
-    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_fingerprint_depends_on_the_distribution() {
-        let a = fingerprint(Path::new("/opt/flink-2.3.0"));
-        let b = fingerprint(Path::new("/opt/flink-1.20.3"));
-        assert_eq!(a.len(), 16);
-        assert_ne!(a, b);
-        assert_eq!(a, fingerprint(Path::new("/opt/flink-2.3.0")));
-    }
-
-    #[test]
-    fn every_source_file_is_compiled() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/gateway");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|n| n.ends_with(".java"))
-            .collect();
-        on_disk.sort();
-        let mut listed: Vec<String> = SOURCES.iter().map(|(n, _)| n.to_string()).collect();
-        listed.sort();
-        assert_eq!(on_disk, listed);
+    fn spec(idle_timeout: Duration) -> GatewaySpec {
+        GatewaySpec {
+            dir: PathBuf::from("/tmp/x"),
+            port: 8083,
+            flink_rest_url: "http://127.0.0.1:8081".into(),
+            idle_timeout,
+        }
     }
 
     #[test]
     fn the_url_has_no_version_prefix() {
-        let spec = GatewaySpec {
-            dir: PathBuf::from("/tmp/x"),
-            port: 8083,
-            flink_rest_url: "http://127.0.0.1:8081".into(),
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        };
+        let spec = spec(DEFAULT_IDLE_TIMEOUT);
         assert_eq!(spec.url(), "http://127.0.0.1:8083");
-        assert_eq!(spec.pid_file(), PathBuf::from("/tmp/x/gateway.pid"));
+        assert_eq!(spec.pid_dir(), PathBuf::from("/tmp/x/pids"));
+    }
+
+    #[test]
+    fn the_config_points_the_gateway_at_its_cluster_and_its_own_dirs() {
+        let yaml = spec(Duration::from_millis(1500)).config_yaml(Some("-Dx=1".into())).unwrap();
+        for line in [
+            "env.java.opts.all: -Dx=1",
+            "env.pid.dir: /tmp/x/pids",
+            "sql-gateway.endpoint.rest.port: 8083",
+            "sql-gateway.session.idle-timeout: 1500 ms",
+            "sql-gateway.session.check-interval: 375 ms",
+            "rest.address: 127.0.0.1",
+            "rest.port: 8081",
+        ] {
+            assert!(yaml.lines().any(|l| l == line), "{line} in\n{yaml}");
+        }
+        let default = spec(DEFAULT_IDLE_TIMEOUT).config_yaml(None).unwrap();
+        assert!(default.contains("check-interval: 60000 ms"), "{default}");
+        assert!(!default.contains("env.java.opts"), "an empty value breaks Flink's YAML loader");
+    }
+
+    #[test]
+    fn the_jar_goes_where_the_script_looks() {
+        assert_eq!(
+            jar_path(Path::new("/f"), "1.20.3"),
+            PathBuf::from("/f/opt/flink-sql-gateway-1.20.3.jar")
+        );
     }
 }

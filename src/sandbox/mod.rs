@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod gateway;
 pub mod provision;
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -52,8 +53,34 @@ pub struct SandboxOptions {
     /// Task slots per cluster.
     pub slots: u32,
     pub jobs: Vec<SampleJob>,
-    /// Start a SQL Gateway (the stand-in) submitting to the first cluster.
-    pub gateway: bool,
+    /// Whether to start Flink's SQL Gateway, submitting to the first cluster.
+    pub gateway: GatewayMode,
+}
+
+/// Whether a sandbox starts a SQL Gateway. Its jar comes from Maven, which a machine may lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayMode {
+    Off,
+    /// Started where `mvn` can fetch it; otherwise the sandbox runs without one and
+    /// [`SandboxState::gateway_missing`] says why (`demo`).
+    IfMavenAvailable,
+    /// No sandbox without it (the tests).
+    Required,
+}
+
+impl GatewayMode {
+    /// What the gateway's installation leaves the sandbox with: `Some(why)` when it goes on
+    /// without one, an error when it cannot.
+    fn tolerate<T>(
+        self,
+        installed: Result<T, SandboxError>,
+    ) -> Result<Option<String>, SandboxError> {
+        match (self, installed) {
+            (_, Ok(_)) => Ok(None),
+            (GatewayMode::IfMavenAvailable, Err(SandboxError::Missing(why))) => Ok(Some(why)),
+            (_, Err(e)) => Err(e),
+        }
+    }
 }
 
 impl SandboxOptions {
@@ -75,7 +102,7 @@ impl SandboxOptions {
             flink_version: DEFAULT_FLINK_VERSION.into(),
             clusters: vec!["sandbox-a".into(), "sandbox-b".into()],
             slots: 4,
-            gateway: true,
+            gateway: GatewayMode::IfMavenAvailable,
             jobs: vec![
                 job("sandbox-a", "orders-enrichment", &[]),
                 job(
@@ -102,6 +129,9 @@ pub struct SandboxState {
     /// The SQL Gateway beside the first cluster, if one was asked for.
     #[serde(default)]
     pub gateway: Option<GatewaySpec>,
+    /// Why a gateway that was asked for is not there, with how to get one.
+    #[serde(default)]
+    pub gateway_missing: Option<String>,
 }
 
 impl SandboxState {
@@ -163,6 +193,19 @@ impl SandboxState {
             .collect()
     }
 
+    /// Whether the gateway is as `mode` asks: running if wanted, unless it was found missing
+    /// (and still is: Maven may have been installed since).
+    fn gateway_as_wanted(&self, mode: GatewayMode) -> bool {
+        match (mode, &self.gateway) {
+            (GatewayMode::Off, gateway) => gateway.is_none(),
+            (_, Some(gateway)) => gateway.running(),
+            (GatewayMode::IfMavenAvailable, None) => {
+                self.gateway_missing.is_some() && provision::require("mvn", "").is_err()
+            }
+            (GatewayMode::Required, None) => false,
+        }
+    }
+
     /// Whether every cluster answers its REST API now.
     pub async fn all_up(&self) -> bool {
         for cluster in &self.clusters {
@@ -179,7 +222,7 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
     if let Some(state) = SandboxState::load(&options.root)
         && state.flink_version == options.flink_version
         && state.all_up().await
-        && state.gateway.as_ref().is_some_and(GatewaySpec::running) == options.gateway
+        && state.gateway_as_wanted(options.gateway)
     {
         return Ok(state);
     }
@@ -189,15 +232,19 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
     let cache = options.cache_dir.clone();
     let version = options.flink_version.clone();
     let root = options.root.clone();
-    let with_gateway = options.gateway;
-    let (flink_home, jar, gateway_classes) = tokio::task::spawn_blocking(move || {
+    let mode = options.gateway;
+    let (flink_home, jar, gateway_missing) = tokio::task::spawn_blocking(move || {
         let home = provision::flink_home(&cache, &version)?;
         let jar = provision::sample_jar(&home, &root)?;
-        let classes = with_gateway.then(|| gateway::compile(&home, &root)).transpose()?;
-        Ok::<_, SandboxError>((home, jar, classes))
+        let missing = match mode {
+            GatewayMode::Off => None,
+            _ => mode.tolerate(gateway::install(&home, &cache, &version))?,
+        };
+        Ok::<_, SandboxError>((home, jar, missing))
     })
     .await
     .map_err(|e| SandboxError::Step(e.to_string()))??;
+    let with_gateway = options.gateway != GatewayMode::Off && gateway_missing.is_none();
 
     let mut specs = Vec::new();
     for name in &options.clusters {
@@ -220,10 +267,11 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
         jar: jar.clone(),
         clusters: specs.clone(),
         jobs: Vec::new(),
-        gateway: match &gateway_classes {
-            Some(_) => Some(GatewaySpec::new(options.root.join("gateway"), &specs[0].url())?),
-            None => None,
+        gateway: match with_gateway {
+            true => Some(GatewaySpec::new(options.root.join("gateway"), &specs[0].url())?),
+            false => None,
         },
+        gateway_missing,
     };
     // Saved before starting, so `down` can find the pids even if start-up fails half-way.
     state.save(&options.root)?;
@@ -232,8 +280,8 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
         cluster::start(&flink_home, spec)?;
     }
     // The gateway reaches its cluster only when a statement runs: start it alongside.
-    if let (Some(classes), Some(gateway)) = (&gateway_classes, &state.gateway) {
-        gateway::start(&flink_home, classes, gateway)?;
+    if let Some(gateway) = &state.gateway {
+        gateway::start(&flink_home, gateway)?;
     }
     for spec in &specs {
         cluster::wait_ready(spec, READY_TIMEOUT).await?;
@@ -281,27 +329,50 @@ pub fn down(root: &Path) -> bool {
     true
 }
 
-/// Stops the sandbox at `root` once process `owner` exits, even if it is killed: a detached
-/// shell watches it. The integration tests tie their shared sandbox to the test binary so.
+/// Stops the sandbox at `root` once process `owner` exits, even if it is killed. The
+/// integration tests tie their shared sandbox to the test binary so.
 pub fn stop_when_process_exits(root: &Path, owner: u32) -> Result<(), SandboxError> {
     let Some(state) = SandboxState::load(root) else { return Ok(()) };
-    if let Some(gateway) = &state.gateway {
-        gateway::stop_when_process_exits(gateway, owner)?;
-    }
-    let pid_dirs: Vec<String> =
-        state.clusters.iter().map(|c| c.pid_dir().display().to_string()).collect();
+    let mut pid_dirs: Vec<PathBuf> = state.clusters.iter().map(ClusterSpec::pid_dir).collect();
+    pid_dirs.extend(state.gateway.as_ref().map(GatewaySpec::pid_dir));
+    stop_daemons_when_process_exits(&pid_dirs, owner)
+}
+
+/// Sends SIGTERM to the daemons of `pid_dirs` once process `owner` exits: a detached shell
+/// watches it.
+pub fn stop_daemons_when_process_exits(
+    pid_dirs: &[PathBuf],
+    owner: u32,
+) -> Result<(), SandboxError> {
     let script = format!(
         "while kill -0 {owner} 2>/dev/null; do sleep 1; done; \
          for d in {dirs}; do cat \"$d\"/*.pid 2>/dev/null | xargs -r kill -TERM; done",
-        dirs = pid_dirs.iter().map(|d| format!("'{d}'")).collect::<Vec<_>>().join(" ")
+        dirs = pid_dirs.iter().map(|d| format!("'{}'", d.display())).collect::<Vec<_>>().join(" ")
     );
     std::process::Command::new("sh")
         .arg("-c")
         .arg(script)
+        .process_group(0)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .map(|_| ())
         .map_err(|e| SandboxError::Step(format!("starting the sandbox watchdog: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_demo_goes_on_without_maven_and_says_why() {
+        let no_maven = || Err::<(), _>(SandboxError::Missing("`mvn` was not found".into()));
+        let tolerated = GatewayMode::IfMavenAvailable.tolerate(no_maven()).unwrap();
+        assert_eq!(tolerated.as_deref(), Some("`mvn` was not found"));
+        assert!(GatewayMode::Required.tolerate(no_maven()).is_err(), "the tests need it");
+        let broken = Err::<(), _>(SandboxError::Step("fetching failed".into()));
+        assert!(GatewayMode::IfMavenAvailable.tolerate(broken).is_err(), "a failed fetch is said");
+        assert_eq!(GatewayMode::Required.tolerate(Ok(())).unwrap(), None);
+    }
 }

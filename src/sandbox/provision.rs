@@ -68,8 +68,9 @@ pub(super) fn run(command: &mut Command, what: &str) -> Result<(), SandboxError>
     if output.status.success() {
         return Ok(());
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+    // Some tools (Maven) print their errors on stdout.
+    let text = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    let tail: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).rev().take(8).collect();
     let tail: Vec<&str> = tail.into_iter().rev().collect();
     Err(SandboxError::Step(format!("{what} failed ({}):\n{}", output.status, tail.join("\n"))))
 }

@@ -57,6 +57,8 @@ pub struct Console {
     pub config_dir: PathBuf,
     /// Reads the config again for `:reload` and SIGHUP.
     pub reload: ConfigReload,
+    /// Said in the status line at start (what `demo` could not set up, and how to).
+    pub notice: Option<String>,
 }
 
 /// Loads the configured theme first, then every other known theme (for switching).
@@ -160,7 +162,7 @@ where
         crate::format::local_offset(),
     );
     app.read_only = console.read_only;
-    if let Some(notice) = engine.cache_notice() {
+    for notice in engine.cache_notice().into_iter().chain(console.notice.as_deref()) {
         app.on_effect_failed(notice.to_string());
     }
 
