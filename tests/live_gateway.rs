@@ -736,7 +736,10 @@ fn ctrl(c: char) -> crossterm::event::Event {
 /// The console's own loop on a test terminal, with the fixture's gateway configured.
 async fn the_workbench_runs_queries_marks_errors_and_starts_jobs_in_the_console(fixture: &Fixture) {
     use crossterm::event::KeyCode;
-    use harness::{Rig, console, drive, key, shows, type_text};
+    use harness::{Rig, Screen, console, drive, key, shows_within, type_text};
+    async fn shows(screen: &std::sync::Mutex<Screen>, wanted: &[&str]) {
+        shows_within(screen, wanted, Duration::from_secs(90)).await
+    }
     let cluster = fixture.sandbox.clusters[0].url();
     let Rig { dir, file, screen, mut terminal, keys, input } = Rig::new(&[("gw", &cluster)]);
     let mut config = std::fs::read_to_string(&file).unwrap();
@@ -776,6 +779,33 @@ async fn the_workbench_runs_queries_marks_errors_and_starts_jobs_in_the_console(
         });
         let job = started.expect("the INSERT's job runs and the workbench shows its id");
         client.cancel_job(&job.jid).await.unwrap();
+
+        // ctrl-c stops a streaming query: Flink's gateway refuses to cancel an operation
+        // whose job was submitted, so the job stops when the operation is closed.
+        keys.send(ctrl('n')).unwrap();
+        type_text(&keys, "SELECT k, COUNT(*) AS clicks_seen FROM clicks GROUP BY k");
+        keys.send(ctrl('e')).unwrap();
+        shows(&screen, &["clicks_seen", "running"]).await;
+        let query_jobs = || async {
+            let jobs = client.jobs_overview().await.unwrap().jobs;
+            jobs.into_iter()
+                .filter(|j| j.name.contains("clicks_seen") && !j.state.is_terminal())
+                .count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while query_jobs().await == 0 {
+            let jobs = client.jobs_overview().await.unwrap().jobs;
+            let names: Vec<_> = jobs.iter().map(|j| (j.name.clone(), j.state.clone())).collect();
+            assert!(Instant::now() < deadline, "the query runs as a job: {names:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        keys.send(ctrl('c')).unwrap();
+        shows(&screen, &["canceled"]).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while query_jobs().await > 0 {
+            assert!(Instant::now() < deadline, "the canceled query's job still runs");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
 
         keys.send(key(KeyCode::Esc)).unwrap();
         keys.send(key(KeyCode::F(2))).unwrap();

@@ -28,3 +28,7 @@ pub use run::{PollBackoff, StatementRun};
 pub use session::{FinishedRun, Reopened, ReplayFailure, SqlSession, WithNotice};
 pub use sql_type::{RowField, SqlType, TypeKind};
 pub use value::SqlValue;
+
+/// Flink's `PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID`: the executor gives the job this
+/// id, so flinkdeck knows a statement's job before it is submitted.
+pub const PINNED_JOB_ID: &str = "$internal.pipeline.job-id";

@@ -10,8 +10,10 @@ use tokio::sync::mpsc;
 
 use super::catalog::{Node, NodeKind};
 use crate::fleet::now_ms;
+use crate::flink::new_job_id;
 use crate::gateway::{
-    Change, Column, GatewayClient, GatewayError, ResultView, SqlSession, StatementRun, WithNotice,
+    Change, Column, GatewayClient, GatewayError, OperationStatus, PINNED_JOB_ID, ResultView,
+    SessionHandle, SqlSession, StatementRun, WithNotice,
 };
 use crate::sql::{StatementKind, quote_identifier};
 use crate::store::SharedStore;
@@ -19,6 +21,8 @@ use crate::store::sql::{Outcome, StatementEnd};
 
 /// Gateways forget idle sessions after 10 minutes by default; a beat a minute is plenty.
 const HEARTBEAT: Duration = Duration::from_secs(60);
+/// How long a job whose submission a cancel interrupted is looked for, to be stopped.
+const ORPHAN_SEARCH: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SqlCommand {
@@ -118,6 +122,8 @@ struct ActiveRun {
     rows: i64,
     /// The job the statement started, once the gateway named it.
     job: Option<String>,
+    /// The id the statement's job gets if it starts one ([`PINNED_JOB_ID`]).
+    pinned_job: String,
     queue: VecDeque<(usize, String)>,
 }
 
@@ -179,7 +185,19 @@ impl Worker {
             }
             SqlCommand::Cancel => {
                 if let Some(mut active) = self.run.take() {
-                    let _ = active.run.cancel().await;
+                    // Flink's gateway cancels only an operation that still runs, by
+                    // interrupting it, even while it submits its job: that job may reach the
+                    // cluster with nothing left to stop it, so it is stopped by its pinned
+                    // id. (An operation whose job was submitted refuses to cancel; closing
+                    // it, in `finish`, cancels the job of a query.)
+                    let interrupted = active.run.cancel().await.is_ok();
+                    if interrupted
+                        && StatementKind::of(&active.statement) != StatementKind::Setup
+                        && let Some(session) = &self.session
+                    {
+                        let (client, handle) = (session.client().clone(), session.handle());
+                        tokio::spawn(stop_orphan(client, handle, active.pinned_job.clone()));
+                    }
                     let job = active.job.clone();
                     self.finish(active, Outcome::Canceled, job).await;
                 }
@@ -215,7 +233,9 @@ impl Worker {
             .ok();
         self.send(SqlEvent::Started { index, statement: statement.clone() });
         let session = self.session.as_mut().expect("opened above");
-        match session.execute(&statement, &BTreeMap::new()).await {
+        let pinned_job = new_job_id();
+        let config = BTreeMap::from([(PINNED_JOB_ID.to_string(), pinned_job.clone())]);
+        match session.execute(&statement, &config).await {
             Ok(run) => {
                 let run = self.noticed(run);
                 self.run = Some(ActiveRun {
@@ -226,6 +246,7 @@ impl Worker {
                     started_ms,
                     rows: 0,
                     job: None,
+                    pinned_job,
                     queue,
                 });
             }
@@ -444,4 +465,27 @@ async fn next_page(
 async fn open(mut client: GatewayClient) -> Result<SqlSession, GatewayError> {
     client.negotiate().await?;
     SqlSession::open(client, BTreeMap::new(), Some("flinkdeck workbench".into())).await
+}
+/// Cancels job `job` through the gateway once it shows up (`STOP JOB` without a savepoint
+/// cancels), looking for it for [`ORPHAN_SEARCH`].
+async fn stop_orphan(client: GatewayClient, session: SessionHandle, job: String) {
+    let statement = format!("STOP JOB '{job}'");
+    let deadline = tokio::time::Instant::now() + ORPHAN_SEARCH;
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(operation) =
+            client.execute_statement(&session, &statement, &BTreeMap::new()).await
+        {
+            let mut status = OperationStatus::Pending;
+            while !status.is_terminal() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                status = client.operation_status(&session, &operation).await.unwrap_or(status);
+            }
+            let _ = client.close_operation(&session, &operation).await;
+            if status == OperationStatus::Finished {
+                tracing::info!("stopped job {job}, whose submission a cancel interrupted");
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }

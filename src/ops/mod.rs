@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::config::ClusterConfig;
 use crate::flink::model::JobState;
-use crate::flink::{FlinkClient, FlinkError, JarRunRequest};
+use crate::flink::{FlinkClient, FlinkError, JarRunRequest, new_job_id};
 use crate::gateway::GatewayClient;
 use crate::store::journal::{
     JarProgram, JobHeld, LaunchSpec, OpKind, Operation, OperationBusy, Phase, Program, SqlProgram,
@@ -464,35 +464,9 @@ pub fn major_version(version: &str) -> u32 {
     version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
 }
 
-/// A fresh random job id (32 lowercase hex digits, as Flink's JobID prints).
-pub fn new_job_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::with_capacity(32);
-    for salt in 0..2u64 {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(salt);
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        out.push_str(&format!("{:016x}", hasher.finish()));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn job_ids_look_like_flinks_and_differ() {
-        let (a, b) = (new_job_id(), new_job_id());
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_ne!(a, b);
-    }
 
     #[test]
     fn versions_choose_the_restore_field() {

@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 
-use super::{OpError, Operator, new_job_id};
+use super::{OpError, Operator};
 use crate::flink::FlinkError;
 use crate::flink::model::JobState;
+use crate::flink::new_job_id;
 use crate::store::journal::{LaunchSpec, OpKind, Operation, Phase};
 
 /// What `flinkdeck restart --json` prints.

@@ -6,12 +6,10 @@ use std::collections::BTreeMap;
 
 use super::Operator;
 use crate::flink::FlinkError;
-use crate::gateway::{GatewayError, ResultView, SqlSession};
+use crate::gateway::{GatewayError, PINNED_JOB_ID, ResultView, SqlSession};
 use crate::sql::{StatementKind, split};
 use crate::store::journal::SqlProgram;
 
-/// Flink's `PipelineOptionsInternal.PIPELINE_FIXED_JOB_ID`: the executor gives the job this id.
-const PINNED_JOB_ID: &str = "$internal.pipeline.job-id";
 const SAVEPOINT_PATH: &str = "execution.savepoint.path";
 
 impl Operator {

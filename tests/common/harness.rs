@@ -95,7 +95,12 @@ pub fn type_text(keys: &mpsc::UnboundedSender<Event>, text: &str) {
 
 /// Waits until the screen shows every one of `wanted`.
 pub async fn shows(screen: &Mutex<Screen>, wanted: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    shows_within(screen, wanted, Duration::from_secs(10)).await
+}
+
+/// [`shows`] with room for a real cluster (a first query deploys a job on a cold one).
+pub async fn shows_within(screen: &Mutex<Screen>, wanted: &[&str], timeout: Duration) {
+    let deadline = Instant::now() + timeout;
     loop {
         let text = screen.lock().unwrap().text.clone();
         if wanted.iter().all(|w| text.contains(w)) {
