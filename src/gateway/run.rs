@@ -110,13 +110,15 @@ impl StatementRun {
         Ok(Some(page))
     }
 
-    /// Cancels the statement (a running job stops); no more pages are fetched.
+    /// Cancels the statement while its operation runs (Flink's gateway refuses once the
+    /// statement's job is submitted: closing the operation then cancels a query's job); no
+    /// more pages are fetched.
     pub async fn cancel(&mut self) -> Result<OperationStatus, GatewayError> {
         self.next = None;
         self.client.cancel_operation(&self.session, &self.operation).await
     }
 
-    /// Frees the statement's results on the gateway.
+    /// Frees the statement's results on the gateway; the job of a query stops with them.
     pub async fn close(self) -> Result<OperationStatus, GatewayError> {
         self.client.close_operation(&self.session, &self.operation).await
     }

@@ -134,7 +134,8 @@ impl SqlSession {
         }
         let job_id = run.job_id().map(str::to_string);
         let result_kind = run.result_kind();
-        // Closing only frees the results on the gateway; the statement is done either way.
+        // Closing frees the results on the gateway and cancels the job of a query that still
+        // runs (a capped one); an INSERT's job runs on.
         if let Err(e) = run.close().await {
             tracing::debug!("closing the operation of {statement:?}: {e}");
         }
