@@ -274,10 +274,11 @@ fn print_sandbox(state: &SandboxState, up: bool) {
         state.clusters.iter().map(|c| format!("--cluster {}={}", c.name, c.url())).collect();
     if let Some(gateway) = &state.gateway {
         println!(
-            "  {:<12} {} (SQL Gateway, submits to {})",
+            "  {:<12} {} (Flink's SQL Gateway, submits to {}{})",
             "gateway",
             gateway.url(),
-            state.clusters[0].name
+            state.clusters[0].name,
+            if gateway.running() { "" } else { "; NOT running" }
         );
         args.push(format!("--gateway {}", gateway.url()));
     }

@@ -696,7 +696,11 @@ async fn pages_follow_next_result_uri_behind_a_proxy_prefix_with_backoff() {
     let mut gateway = client(&format!("{}/sql/gw", fake.url));
     gateway.negotiate().await.unwrap();
     let mut session = SqlSession::open(gateway, BTreeMap::new(), None).await.unwrap();
-    let backoff = PollBackoff { first: Duration::from_millis(80), max: Duration::from_millis(160) };
+    let backoff = PollBackoff {
+        first: Duration::from_millis(80),
+        max: Duration::from_millis(160),
+        starting: Duration::from_millis(80),
+    };
     let mut run =
         session.execute("SELECT 7", &BTreeMap::new()).await.unwrap().value.with_backoff(backoff);
 

@@ -9,16 +9,36 @@ use super::page::{Column, ResultKind, ResultPage, ResultType};
 use super::value::SqlValue;
 
 /// How long `next_page` waits before asking again after a fetch that brought no rows: from
-/// `first`, doubling up to `max`; rows reset it.
+/// `first`, doubling up to `max`; rows reset it. While the statement is still starting
+/// (`NOT_READY`) the wait stays under `starting`: someone is waiting for the first rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollBackoff {
     pub first: Duration,
     pub max: Duration,
+    pub starting: Duration,
 }
 
 impl Default for PollBackoff {
     fn default() -> Self {
-        Self { first: Duration::from_millis(50), max: Duration::from_secs(1) }
+        Self {
+            first: Duration::from_millis(50),
+            max: Duration::from_secs(1),
+            starting: Duration::from_millis(100),
+        }
+    }
+}
+
+impl PollBackoff {
+    /// The wait before the fetch after `page`, given the wait before it.
+    fn after(&self, previous: Option<Duration>, page: &ResultPage) -> Option<Duration> {
+        if !page.changes.is_empty() {
+            return None;
+        }
+        let grown = previous.map_or(self.first, |wait| (wait * 2).min(self.max));
+        Some(match page.result_type {
+            ResultType::NotReady => grown.min(self.starting),
+            _ => grown,
+        })
     }
 }
 
@@ -102,11 +122,7 @@ impl StatementRun {
             message: "a page before the end without nextResultUri".into(),
         })?;
         self.next = Some(NextPage::Uri(uri));
-        self.idle = if page.changes.is_empty() {
-            Some(self.idle.map_or(self.backoff.first, |wait| (wait * 2).min(self.backoff.max)))
-        } else {
-            None
-        };
+        self.idle = self.backoff.after(self.idle, &page);
         Ok(Some(page))
     }
 
@@ -158,5 +174,44 @@ impl StatementRun {
         if let Some(on_success) = self.on_success.take() {
             on_success();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::{Change, RowKind};
+
+    fn page(result_type: ResultType, rows: usize) -> ResultPage {
+        let change = Change { kind: RowKind::Insert, values: Vec::new() };
+        ResultPage {
+            result_type,
+            is_query_result: Some(true),
+            job_id: None,
+            result_kind: None,
+            columns: Vec::new(),
+            changes: vec![change; rows],
+            next_uri: Some("/v4/next".into()),
+        }
+    }
+
+    #[test]
+    fn a_starting_statement_is_asked_often_and_an_idle_stream_ever_less() {
+        let backoff = PollBackoff::default();
+        let mut wait = None;
+        let mut waits = Vec::new();
+        for _ in 0..6 {
+            wait = backoff.after(wait, &page(ResultType::NotReady, 0));
+            waits.push(wait.unwrap().as_millis());
+        }
+        assert_eq!(waits, [50, 100, 100, 100, 100, 100]);
+        assert_eq!(backoff.after(wait, &page(ResultType::Payload, 3)), None, "rows came");
+        let mut waits = Vec::new();
+        let mut wait = None;
+        for _ in 0..6 {
+            wait = backoff.after(wait, &page(ResultType::Payload, 0));
+            waits.push(wait.unwrap().as_millis());
+        }
+        assert_eq!(waits, [50, 100, 200, 400, 800, 1000]);
     }
 }
