@@ -700,6 +700,7 @@ async fn pages_follow_next_result_uri_behind_a_proxy_prefix_with_backoff() {
         first: Duration::from_millis(80),
         max: Duration::from_millis(160),
         starting: Duration::from_millis(80),
+        starting_for: Duration::from_secs(10),
     };
     let mut run =
         session.execute("SELECT 7", &BTreeMap::new()).await.unwrap().value.with_backoff(backoff);

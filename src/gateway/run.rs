@@ -1,7 +1,7 @@
 //! One executed statement, read page by page: token 0 first, then wherever each page's
 //! `nextResultUri` points, until `EOS`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::client::{GatewayClient, OperationHandle, OperationStatus, SessionHandle};
 use super::error::GatewayError;
@@ -9,13 +9,15 @@ use super::page::{Column, ResultKind, ResultPage, ResultType};
 use super::value::SqlValue;
 
 /// How long `next_page` waits before asking again after a fetch that brought no rows: from
-/// `first`, doubling up to `max`; rows reset it. While the statement is still starting
-/// (`NOT_READY`) the wait stays under `starting`: someone is waiting for the first rows.
+/// `first`, doubling up to `max`; rows reset it. Until the statement's first rows, for its
+/// first `starting_for`, the wait stays under `starting`: someone is waiting for them (Flink's
+/// gateway answers `NOT_READY` and then pages without rows while the query's job starts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollBackoff {
     pub first: Duration,
     pub max: Duration,
     pub starting: Duration,
+    pub starting_for: Duration,
 }
 
 impl Default for PollBackoff {
@@ -24,21 +26,27 @@ impl Default for PollBackoff {
             first: Duration::from_millis(50),
             max: Duration::from_secs(1),
             starting: Duration::from_millis(100),
+            starting_for: Duration::from_secs(10),
         }
     }
 }
 
 impl PollBackoff {
-    /// The wait before the fetch after `page`, given the wait before it.
-    fn after(&self, previous: Option<Duration>, page: &ResultPage) -> Option<Duration> {
+    /// The wait before the fetch after `page`, given the wait before it, and whether the
+    /// statement is still starting (no rows yet, `running` for less than `starting_for`).
+    fn after(
+        &self,
+        previous: Option<Duration>,
+        page: &ResultPage,
+        rows_seen: bool,
+        running: Duration,
+    ) -> Option<Duration> {
         if !page.changes.is_empty() {
             return None;
         }
         let grown = previous.map_or(self.first, |wait| (wait * 2).min(self.max));
-        Some(match page.result_type {
-            ResultType::NotReady => grown.min(self.starting),
-            _ => grown,
-        })
+        let starting = !rows_seen && running < self.starting_for;
+        Some(if starting { grown.min(self.starting) } else { grown })
     }
 }
 
@@ -53,6 +61,8 @@ pub struct StatementRun {
     backoff: PollBackoff,
     /// The wait before the next fetch, after one that brought no rows.
     idle: Option<Duration>,
+    executed: Instant,
+    rows_seen: bool,
     columns: Vec<Column>,
     result_kind: Option<ResultKind>,
     job_id: Option<String>,
@@ -78,6 +88,8 @@ impl StatementRun {
             next: Some(NextPage::Token(0)),
             backoff: PollBackoff::default(),
             idle: None,
+            executed: Instant::now(),
+            rows_seen: false,
             columns: Vec::new(),
             result_kind: None,
             job_id: None,
@@ -122,7 +134,8 @@ impl StatementRun {
             message: "a page before the end without nextResultUri".into(),
         })?;
         self.next = Some(NextPage::Uri(uri));
-        self.idle = self.backoff.after(self.idle, &page);
+        self.idle = self.backoff.after(self.idle, &page, self.rows_seen, self.executed.elapsed());
+        self.rows_seen |= !page.changes.is_empty();
         Ok(Some(page))
     }
 
@@ -198,20 +211,22 @@ mod tests {
     #[test]
     fn a_starting_statement_is_asked_often_and_an_idle_stream_ever_less() {
         let backoff = PollBackoff::default();
-        let mut wait = None;
-        let mut waits = Vec::new();
-        for _ in 0..6 {
-            wait = backoff.after(wait, &page(ResultType::NotReady, 0));
-            waits.push(wait.unwrap().as_millis());
-        }
-        assert_eq!(waits, [50, 100, 100, 100, 100, 100]);
-        assert_eq!(backoff.after(wait, &page(ResultType::Payload, 3)), None, "rows came");
-        let mut waits = Vec::new();
-        let mut wait = None;
-        for _ in 0..6 {
-            wait = backoff.after(wait, &page(ResultType::Payload, 0));
-            waits.push(wait.unwrap().as_millis());
-        }
-        assert_eq!(waits, [50, 100, 200, 400, 800, 1000]);
+        let waits = |kind: ResultType, rows_seen: bool, running: Duration| {
+            let mut wait = None;
+            let mut waits = Vec::new();
+            for _ in 0..6 {
+                wait = backoff.after(wait, &page(kind, 0), rows_seen, running);
+                waits.push(wait.unwrap().as_millis());
+            }
+            waits
+        };
+        let early = Duration::from_secs(1);
+        assert_eq!(waits(ResultType::NotReady, false, early), [50, 100, 100, 100, 100, 100]);
+        assert_eq!(waits(ResultType::Payload, false, early), [50, 100, 100, 100, 100, 100]);
+        let idle_stream = [50, 100, 200, 400, 800, 1000];
+        assert_eq!(waits(ResultType::Payload, true, early), idle_stream, "rows came before");
+        let late = Duration::from_secs(11);
+        assert_eq!(waits(ResultType::NotReady, false, late), idle_stream, "a slow start");
+        assert_eq!(backoff.after(Some(early), &page(ResultType::Payload, 3), false, early), None);
     }
 }
