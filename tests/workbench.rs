@@ -211,7 +211,7 @@ fn an_insert_shows_its_job_jumps_to_it_and_can_be_kept_as_a_spec() {
         statement: "INSERT INTO sink SELECT * FROM words".into(),
     });
     let script = "CREATE TABLE words (w STRING);\nINSERT INTO sink SELECT * FROM words;\n";
-    app.on_sql_event(SqlEvent::Job { id: jid.clone(), script: script.into() });
+    app.on_sql_event(SqlEvent::Job { id: jid.clone(), script: Some(script.into()) });
     assert!(app.workbench.started_jobs.contains(&jid));
     app.on_sql_event(SqlEvent::Finished { index: 0, canceled: false });
     key(&mut app, KeyCode::F(4));
@@ -230,6 +230,27 @@ fn an_insert_shows_its_job_jumps_to_it_and_can_be_kept_as_a_spec() {
     assert_eq!(app.screen, Screen::Fleet);
     assert_eq!(app.jobs.selected_job(&app.fleet).unwrap().1.summary.jid, jid);
     assert!(screen(&app, 100, 30).contains("sql "), "the job list marks workbench jobs");
+}
+
+#[test]
+fn a_query_shows_its_job_but_cannot_be_kept_as_a_spec() {
+    let mut app = workbench_app();
+    type_text(&mut app, "SELECT * FROM words;");
+    ctrl(&mut app, 'e');
+    app.take_effects();
+    app.on_sql_event(SqlEvent::Started { index: 0, statement: "SELECT * FROM words".into() });
+    let jid = "ab".repeat(16);
+    app.on_sql_event(SqlEvent::Job { id: jid.clone(), script: None });
+    app.on_sql_event(SqlEvent::Finished { index: 0, canceled: false });
+    let text = screen(&app, 120, 30);
+    assert!(text.contains(&format!("job {jid}")), "the results' title names it:\n{text}");
+    assert!(!text.contains("K keeps it"), "{text}");
+    key(&mut app, KeyCode::F(4));
+    app.take_effects();
+    type_text(&mut app, "K");
+    assert_eq!(app.take_effects(), []);
+    let text = screen(&app, 120, 30);
+    assert!(text.contains("only an INSERT or a statement set can be kept"), "{text}");
 }
 
 #[test]

@@ -56,11 +56,12 @@ pub enum SqlEvent {
     },
     Columns(Vec<Column>),
     Rows(Vec<Change>),
-    /// The running statement started a job; `script` is what would start it again: the
-    /// session's set-up statements so far, then the statement (or statement set).
+    /// The running statement started a job. For an INSERT or statement set, `script` is what
+    /// would start it again: the session's set-up statements so far, then the statement (or
+    /// statement set); a query's job has none (it cannot be a launch spec).
     Job {
         id: String,
-        script: String,
+        script: Option<String>,
     },
     History(Vec<crate::store::sql::StatementRecord>),
     Finished {
@@ -280,7 +281,8 @@ impl Worker {
                     self.send(SqlEvent::Columns(page.columns));
                 }
                 if let Some(id) = new_job {
-                    let script = self.script_for(&statement);
+                    let script = (StatementKind::of(&statement) == StatementKind::Job)
+                        .then(|| self.script_for(&statement));
                     self.send(SqlEvent::Job { id, script });
                 }
                 if !page.changes.is_empty() {

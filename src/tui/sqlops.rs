@@ -411,7 +411,10 @@ impl App {
     fn keep_as_spec(&mut self) {
         let Some(results) = &self.workbench.results else { return };
         let (Some(job_id), Some(script)) = (results.job_id.clone(), results.script.clone()) else {
-            self.say_error("only a statement that started a job can be kept".into());
+            self.say_error(
+                "only an INSERT or a statement set can be kept as a launch spec, not a query"
+                    .into(),
+            );
             return;
         };
         let job = self.fleet.clusters.iter().find_map(|c| {
@@ -459,14 +462,18 @@ impl App {
                 }
             }
             SqlEvent::Job { id: jid, script } => {
+                let launchable = script.is_some();
                 if let Some(results) = &mut bench.results {
                     results.job_id = Some(jid.clone());
-                    results.script = Some(script);
+                    results.script = script;
                 }
                 bench.started_jobs.insert(jid.clone());
-                self.say(format!(
-                    "started job {jid}: in the results (F4) J jumps to it, K keeps it as a launch spec"
-                ));
+                // A query's job shows in the results' title; only a job meant to stay is said.
+                if launchable {
+                    self.say(format!(
+                        "started job {jid}: in the results (F4) J jumps to it, K keeps it as a launch spec"
+                    ));
+                }
                 self.effects.push(Effect::Refresh);
             }
             SqlEvent::Finished { index, canceled } => {

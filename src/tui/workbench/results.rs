@@ -173,11 +173,12 @@ impl Results {
         }
         let shown = self.shown();
         if shown.columns().is_empty() {
-            let text = match (&self.state, &self.job_id) {
-                (RunState::Running, _) => "waiting for the first rows…".to_string(),
-                (_, Some(job)) => {
+            let text = match (&self.state, &self.job_id, &self.script) {
+                (RunState::Running, _, _) => "waiting for the first rows…".to_string(),
+                (_, Some(job), Some(_)) => {
                     format!("started job {job} (J jumps to it, K keeps it as a spec)")
                 }
+                (_, Some(job), None) => format!("ran as job {job} (J jumps to it)"),
                 _ => "the statement returned no rows".to_string(),
             };
             Line::styled(text, theme.style(Role::Muted)).render(inner, buf);
