@@ -153,12 +153,11 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
         Some(Command::Demo { flink_version }) => {
             let state = sandbox_up(&paths, flink_version).await?;
             let sandbox = Some((state.cluster_configs(), state.gateway_config()));
-            let notice = state.gateway_missing.as_ref().map(|why| {
-                let notice = format!("the sandbox has no SQL Gateway: {why}");
-                eprintln!("flinkdeck: {notice}");
-                notice
-            });
-            open_console(ConfigSource { sandbox, ..source }, &paths, notice).await
+            if let Some(why) = &state.gateway_missing {
+                eprintln!("flinkdeck: the sandbox has no SQL Gateway: {why}");
+            }
+            let gateway_missing = state.gateway_missing.clone();
+            open_console(ConfigSource { sandbox, ..source }, &paths, gateway_missing).await
         }
         Some(Command::Jobs { json }) => {
             let update = one_shot(&source, &paths)?.poll_once().await;
@@ -289,7 +288,11 @@ fn print_sandbox(state: &SandboxState, up: bool) {
 }
 
 #[cfg(feature = "console")]
-async fn open_console(source: ConfigSource, paths: &Paths, notice: Option<String>) -> Result<()> {
+async fn open_console(
+    source: ConfigSource,
+    paths: &Paths,
+    gateway_missing: Option<String>,
+) -> Result<()> {
     let config = source.load()?;
     let options = EngineOptions { database: paths.database_file(), watch: true };
     tui::run(tui::Console {
@@ -301,7 +304,7 @@ async fn open_console(source: ConfigSource, paths: &Paths, notice: Option<String
             let logged = |warning: String| tracing::warn!("{warning}");
             source.load_warning_with(logged).map_err(|e| format!("{e:#}"))
         }),
-        notice,
+        gateway_missing,
     })
     .await
 }

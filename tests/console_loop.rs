@@ -1,6 +1,7 @@
 //! The console's real event loop (`tui::run_on`) on a test terminal with synthetic keys, over
 //! the engine and simulated JobManagers: `:reload` changes the cluster set while it runs, a
-//! locked database never stops keys and frames, a corrupt cache is moved aside and said.
+//! locked database never stops keys and frames, a corrupt cache is moved aside and said, a
+//! sandbox that could not start its gateway says how to get one.
 //! (SIGHUP, which reaches every console of a process, has its own test binary:
 //! `tests/console_sighup.rs`.)
 
@@ -113,4 +114,32 @@ async fn a_corrupt_cache_is_moved_aside_and_the_console_says_so() {
     assert_eq!(kept.len(), 1, "the broken file is kept aside: {kept:?}");
     let garbage = std::fs::read(dir.path().join(&kept[0])).unwrap();
     assert_eq!(garbage, b"this is not a database, it is garbage");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_without_its_gateway_says_how_to_get_one() {
+    let cluster = SimCluster::start(Behavior::Healthy, 0, 2).await.unwrap();
+    let Rig { dir, file, screen, mut terminal, keys, input } =
+        Rig::new(&[("alpha", &cluster.url())]);
+    let mut console = console(dir.path(), file);
+    console.gateway_missing = Some(
+        "`mvn` was not found: install Maven (`apt-get install maven`) and start the sandbox again"
+            .into(),
+    );
+    let driver = async {
+        shows(&screen, &["no SQL gateway: `mvn` was not found: install Maven"]).await;
+        keys.send(key(KeyCode::F(3))).unwrap();
+        type_text(&keys, "SELECT 1");
+        keys.send(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char('e'),
+            crossterm::event::KeyModifiers::CONTROL,
+        )))
+        .unwrap();
+        shows(&screen, &["no gateway: `mvn` was not found", "no SQL gateway: `mvn` was not found"])
+            .await;
+        keys.send(key(KeyCode::Esc)).unwrap();
+        keys.send(key(KeyCode::F(2))).unwrap();
+        keys.send(key(KeyCode::Char('q'))).unwrap();
+    };
+    drive(&mut terminal, input, console, driver).await;
 }

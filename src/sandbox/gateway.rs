@@ -32,8 +32,7 @@ use super::provision::{require, run};
 /// Flink's `sql-gateway.session.idle-timeout` default.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// What to tell a user whose machine has no Maven.
-pub const MAVEN_HINT: &str = "install Maven (`apt-get install maven`, or your platform's package) \
-     to get Flink's SQL Gateway, then `flinkdeck sandbox down` and start again";
+pub const MAVEN_HINT: &str = "install Maven (`apt-get install maven`) and start the sandbox again";
 
 /// Modest memory: the planner needs a few hundred MB of heap at most for test statements,
 /// and C1 alone plans faster on a cold JVM than the full tiered compiler.
@@ -155,8 +154,8 @@ pub fn install(
             .args(["-q", "-B", "-Dstyle.color=never", "dependency:copy"])
             .arg(format!("-Dartifact=org.apache.flink:flink-sql-gateway:{version}"))
             .arg(format!("-DoutputDirectory={}", staging.display()))
-            // The cache's own repository: private like the rest of the cache, and never
-            // mixed into the user's ~/.m2.
+            // The cache's own repository, inside the private cache dir and never mixed into
+            // the user's ~/.m2.
             .arg(format!("-Dmaven.repo.local={}", cache_dir.join("maven").display()))
             .stdin(Stdio::null()),
         "fetching flink-sql-gateway with Maven",

@@ -228,7 +228,12 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
     }
     down(&options.root);
     provision::require("java", "install a Java 17+ runtime (and a JDK for javac)")?;
-    std::fs::create_dir_all(&options.root).map_err(|e| SandboxError::Step(e.to_string()))?;
+    // Private, like everything flinkdeck keeps: the sandbox's logs, savepoints and the Maven
+    // repository live here, on hosts other users share.
+    for dir in [&options.cache_dir, &options.root] {
+        crate::private_fs::create_private_dir(dir)
+            .map_err(|e| SandboxError::Step(format!("creating {}: {e}", dir.display())))?;
+    }
     let cache = options.cache_dir.clone();
     let version = options.flink_version.clone();
     let root = options.root.clone();

@@ -57,8 +57,9 @@ pub struct Console {
     pub config_dir: PathBuf,
     /// Reads the config again for `:reload` and SIGHUP.
     pub reload: ConfigReload,
-    /// Said in the status line at start (what `demo` could not set up, and how to).
-    pub notice: Option<String>,
+    /// Why the SQL Gateway the sandbox was to start is missing, with how to get one: said
+    /// at start and wherever the workbench needs a gateway.
+    pub gateway_missing: Option<String>,
 }
 
 /// Loads the configured theme first, then every other known theme (for switching).
@@ -162,7 +163,7 @@ where
         crate::format::local_offset(),
     );
     app.read_only = console.read_only;
-    for notice in engine.cache_notice().into_iter().chain(console.notice.as_deref()) {
+    if let Some(notice) = engine.cache_notice() {
         app.on_effect_failed(notice.to_string());
     }
 
@@ -173,6 +174,12 @@ where
     let (reloaded_tx, mut reloaded) = mpsc::unbounded_channel();
     let journal = engine.journal().ok().cloned();
     app.restore_workbench(open_workbench(engine.config(), journal.as_ref()).await);
+    if let Some(why) = console.gateway_missing.filter(|_| engine.config().gateway.is_none()) {
+        app.workbench.connection = Connection::Missing(why);
+        if let Some(said) = app.workbench.connection.unusable() {
+            app.on_effect_failed(said);
+        }
+    }
     let sql_worker = |engine: &Engine| match (engine.gateway(), engine.journal()) {
         (Some(gateway), Ok(store)) => {
             Some(worker::spawn(gateway.clone(), store.clone(), sql_tx.clone()))

@@ -18,10 +18,8 @@ impl App {
     pub(super) fn open_workbench(&mut self) {
         self.screen = Screen::Workbench;
         let bench = &mut self.workbench;
-        if matches!(bench.connection, Connection::NotConfigured) {
-            self.say_error(
-                "no SQL gateway configured: start with --gateway URL or set [gateway] url".into(),
-            );
+        if let Some(why) = bench.connection.unusable() {
+            self.say_error(why);
             return;
         }
         if bench.catalog.nodes.is_empty() && !bench.catalog.loading_root {
@@ -215,10 +213,8 @@ impl App {
     /// Runs the selection, else the statement under the cursor (or, with `all`, every one).
     fn run_statements(&mut self, all: bool) {
         let bench = &mut self.workbench;
-        if matches!(bench.connection, Connection::NotConfigured) {
-            self.say_error(
-                "no SQL gateway configured: start with --gateway URL or set [gateway] url".into(),
-            );
+        if let Some(why) = bench.connection.unusable() {
+            self.say_error(why);
             return;
         }
         if bench.run.is_some() {

@@ -128,7 +128,7 @@ pub fn console(dir: &std::path::Path, file: std::path::PathBuf) -> Console {
         read_only: false,
         config_dir: dir.join("config"),
         reload: Arc::new(move || Config::load(&file).map_err(|e| e.to_string())),
-        notice: None,
+        gateway_missing: None,
     }
 }
 

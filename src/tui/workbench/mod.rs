@@ -38,6 +38,8 @@ pub enum Connection {
     /// No gateway configured: the text says how to configure one.
     #[default]
     NotConfigured,
+    /// The gateway the sandbox was to start is missing: why, and how to get one.
+    Missing(String),
     Connecting(String),
     Connected {
         url: String,
@@ -46,6 +48,19 @@ pub enum Connection {
         session: String,
     },
     Unavailable(String),
+}
+
+impl Connection {
+    /// Why no statement can run, with how to change that; `None` once a gateway is configured.
+    pub fn unusable(&self) -> Option<String> {
+        match self {
+            Connection::NotConfigured => Some(
+                "no SQL gateway configured: start with --gateway URL or set [gateway] url".into(),
+            ),
+            Connection::Missing(why) => Some(format!("no SQL gateway: {why}")),
+            _ => None,
+        }
+    }
 }
 
 /// The statements of the current run, as they were in the editor (for error positions).
@@ -202,6 +217,7 @@ impl Workbench {
             Connection::NotConfigured => {
                 ("no gateway: --gateway URL or [gateway] url".to_string(), Role::Warning)
             }
+            Connection::Missing(why) => (format!("no gateway: {why}"), Role::Warning),
             Connection::Connecting(url) => (format!("connecting to {url}…"), Role::Muted),
             Connection::Connected { url, version, session } => {
                 (format!("{url} · {version} · session {}", short(session)), Role::Muted)
