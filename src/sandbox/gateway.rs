@@ -32,7 +32,7 @@ use super::provision::{require, run};
 /// Flink's `sql-gateway.session.idle-timeout` default.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// What to tell a user whose machine has no Maven.
-pub const MAVEN_HINT: &str = "install Maven (`apt-get install maven`) and start the sandbox again";
+const MAVEN_HINT: &str = "install Maven (`apt-get install maven`) and start the sandbox again";
 
 /// Modest memory: the planner needs a few hundred MB of heap at most for test statements,
 /// and C1 alone plans faster on a cold JVM than the full tiered compiler.
