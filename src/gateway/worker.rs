@@ -468,6 +468,7 @@ async fn open(mut client: GatewayClient) -> Result<SqlSession, GatewayError> {
     client.negotiate().await?;
     SqlSession::open(client, BTreeMap::new(), Some("flinkdeck workbench".into())).await
 }
+
 /// Cancels job `job` through the gateway once it shows up (`STOP JOB` without a savepoint
 /// cancels), looking for it for [`ORPHAN_SEARCH`].
 async fn stop_orphan(client: GatewayClient, session: SessionHandle, job: String) {

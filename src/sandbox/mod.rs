@@ -272,10 +272,9 @@ pub async fn up(options: &SandboxOptions) -> Result<SandboxState, SandboxError> 
         jar: jar.clone(),
         clusters: specs.clone(),
         jobs: Vec::new(),
-        gateway: match with_gateway {
-            true => Some(GatewaySpec::new(options.root.join("gateway"), &specs[0].url())?),
-            false => None,
-        },
+        gateway: with_gateway
+            .then(|| GatewaySpec::new(options.root.join("gateway"), &specs[0].url()))
+            .transpose()?,
         gateway_missing,
     };
     // Saved before starting, so `down` can find the pids even if start-up fails half-way.
