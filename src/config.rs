@@ -26,6 +26,9 @@ pub struct Config {
     pub gateway: Option<GatewayConfig>,
     #[serde(default)]
     pub clusters: Vec<ClusterConfig>,
+    /// Where alerts go (`[[channels]]`).
+    #[serde(default)]
+    pub channels: Vec<crate::alert::ChannelConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -306,6 +309,7 @@ impl Config {
             }
             check_url(&cluster.url).map_err(|e| format!("cluster {:?}: {e}", cluster.name))?;
         }
+        crate::alert::validate_channels(&self.channels)?;
         if let Some(gateway) = &self.gateway {
             check_url(&gateway.url).map_err(|e| format!("gateway: {e}"))?;
             if let Some(name) = &gateway.cluster

@@ -5,6 +5,7 @@
 //! console; the console (`tui`, the `console` feature) does no I/O of its own. The CLI and the
 //! console are both thin front-ends over [`engine::Engine`]. See ARCHITECTURE.md for the map.
 
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use color_eyre::Section;
 use color_eyre::config::Theme;
 use color_eyre::eyre::{Report, Result, WrapErr, eyre};
-use flinkdeck::cli::{Cli, Command, SandboxAction, table};
+use flinkdeck::cli::{AlertAction, Cli, Command, SandboxAction, table};
 use flinkdeck::config::{ClusterConfig, Config, ConfigError, GatewayConfig};
 use flinkdeck::engine::{Engine, EngineOptions};
 use flinkdeck::fleet::now_ms;
@@ -229,6 +229,9 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
                 (None, None) => unreachable!("clap requires one"),
             };
             flinkdeck::cli::sql::run(&engine, &script, *format, *max_rows).await
+        }
+        Some(Command::Alert { action: AlertAction::Test { name } }) => {
+            flinkdeck::cli::alert::test(&source.load()?, name).await
         }
         Some(Command::Paths) => {
             println!(

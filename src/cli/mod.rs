@@ -1,5 +1,6 @@
 //! The command line: global flags, subcommands, and the printed reports.
 
+pub mod alert;
 pub mod logs;
 pub mod ops;
 pub mod sql;
@@ -115,6 +116,11 @@ pub enum Command {
     },
     /// Print the config, data and cache paths in use.
     Paths,
+    /// Alert channels (`[[channels]]` in the config).
+    Alert {
+        #[command(subcommand)]
+        action: AlertAction,
+    },
     /// Start a job and keep a launch spec so flinkdeck can restart it: a jar (uploaded and
     /// run), or a SQL script (SET, DDL and one INSERT or statement set) run through the SQL
     /// Gateway. Prints {"job_id","spec_id"}. Pick the cluster with --cluster NAME.
@@ -286,6 +292,15 @@ pub enum SandboxAction {
     Down,
     /// Say whether the sandbox runs, with its clusters' URLs.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertAction {
+    /// Send a test message to a channel now and say what it answered.
+    Test {
+        /// The channel's name in `[[channels]]`.
+        name: String,
+    },
 }
 
 /// How `flinkdeck sql` prints results.

@@ -1,0 +1,71 @@
+//! Alerts (UI-free): the channels they go to and the messages they carry. Shared by the
+//! console, the CLI (`flinkdeck alert test`) and the headless service.
+
+pub mod channel;
+pub mod webhook;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use channel::{ChannelConfig, ChannelKind, validate_channels};
+
+/// Whether a message says a problem started or ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Firing,
+    Resolved,
+}
+
+/// A job a message is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageJob {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+}
+
+/// One message to one channel: the generic webhook's JSON body, and what every other kind
+/// renders. `key` is stable for the same message, so a receiver can drop a repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub key: String,
+    pub status: Status,
+    pub rule: String,
+    pub cluster: Option<String>,
+    pub jobs: Vec<MessageJob>,
+    pub text: String,
+}
+
+impl Message {
+    /// What `flinkdeck alert test` sends: a resolved message (nothing is wrong), keyed by the
+    /// channel and the time, so each test is a new message.
+    pub fn test(channel: &str, now_ms: i64) -> Self {
+        Self {
+            key: format!("test-{channel}-{now_ms}"),
+            status: Status::Resolved,
+            rule: "test".into(),
+            cluster: None,
+            jobs: Vec::new(),
+            text: format!(
+                "flinkdeck test message to channel {channel}: if you read this, alerts reach you"
+            ),
+        }
+    }
+}
+
+/// What a channel did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Not now: rate limited (wait `after` when the channel said how long) or a failure that
+    /// may pass (a 5xx, a timeout, a refused connection).
+    Retry {
+        after: Option<Duration>,
+        why: String,
+    },
+    /// The channel refuses the message as it is configured (a wrong URL, token or signature):
+    /// trying again will not help.
+    Broken(String),
+}
