@@ -43,6 +43,8 @@ async fn bench() {
         gateway: GatewayMode::Required,
     };
     let state = sandbox::up(&options).await.expect("the sandbox starts");
+    // Stopped even if the bench dies half-way.
+    sandbox::stop_when_process_exits(&root, std::process::id()).expect("the sandbox watchdog");
     let cluster = state.clusters[0].url();
     let extra = GatewaySpec::new(root.join("gateway-startup"), &cluster).unwrap();
 
