@@ -328,7 +328,8 @@ impl Config {
     }
 }
 
-fn check_url(url: &str) -> Result<(), String> {
+/// An http(s) URL, or why not.
+pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("url {url:?} is not valid: {e}"))?;
     match parsed.scheme() {
         "http" | "https" => Ok(()),

@@ -58,15 +58,7 @@ impl ChannelConfig {
         if self.name.trim().is_empty() {
             return Err(format!("a channel with url {} has an empty name", self.url));
         }
-        let parsed = reqwest::Url::parse(&self.url).map_err(|e| {
-            format!("channel {:?}: url {:?} is not valid: {e}", self.name, self.url)
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!(
-                "channel {:?}: url {:?} is not http or https",
-                self.name, self.url
-            ));
-        }
+        crate::config::check_url(&self.url).map_err(|e| format!("channel {:?}: {e}", self.name))?;
         let sources =
             [self.secret.is_some(), self.secret_env.is_some(), self.secret_file.is_some()];
         if sources.iter().filter(|s| **s).count() > 1 {
@@ -133,7 +125,7 @@ mod tests {
         let refused = channel("name = 'x'\nkind = 'pager'\nurl = 'http://h/'").unwrap_err();
         assert!(refused.contains("unknown variant `pager`"), "{refused}");
         let bad_url = channel("name = 'x'\nkind = 'webhook'\nurl = 'ftp://h/'").unwrap_err();
-        assert!(bad_url.contains("not http or https"), "{bad_url}");
+        assert!(bad_url.contains("has scheme \"ftp\"; use http or https"), "{bad_url}");
         let two = "name = 'x'\nkind = 'webhook'\nurl = 'http://h/'\nsecret = 'a'\nsecret_env = 'B'";
         assert!(channel(two).unwrap_err().contains("give one of"));
     }

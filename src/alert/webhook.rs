@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::{ChannelConfig, Delivery, Message};
+use crate::http::innermost;
 
 /// The header that carries the message's key.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -23,7 +24,7 @@ pub async fn send(http: &reqwest::Client, channel: &ChannelConfig, message: &Mes
             let body = response.text().await.unwrap_or_default();
             classify(status, retry_after, &body)
         }
-        Err(error) => Delivery::Retry { after: None, why: transport_error(&error) },
+        Err(error) => Delivery::Retry { after: None, why: innermost(&error) },
     }
 }
 
@@ -41,18 +42,6 @@ fn classify(status: reqwest::StatusCode, retry_after: Option<Duration>, body: &s
     } else {
         Delivery::Broken(what)
     }
-}
-
-/// A transport error in a line: reqwest's chain down to the cause (refused, timed out).
-fn transport_error(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
