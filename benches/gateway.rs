@@ -15,11 +15,11 @@ mod harness;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use flinkdeck::paths::Paths;
 use flinkdeck::sandbox::gateway::{self, GatewaySpec};
 use flinkdeck::sandbox::{self, GatewayMode, SandboxOptions, provision};
-use harness::{Rig, console, drive, shows_within, type_text};
+use harness::{Rig, console, ctrl, drive, key, shows_within, type_text};
 use serde_json::{Value, json};
 
 const VERSION: &str = sandbox::DEFAULT_FLINK_VERSION;
@@ -170,13 +170,12 @@ async fn ctrl_e_to_row(cluster: &str, gateway: &str) -> (Vec<Duration>, Vec<Dura
     let raw = RawHttp::open(gateway).await;
     let (mut console_runs, mut raw_runs) = (Vec::new(), Vec::new());
     let driver = async {
-        keys.send(Event::Key(KeyEvent::new(KeyCode::F(3), KeyModifiers::NONE))).unwrap();
+        keys.send(key(KeyCode::F(3))).unwrap();
         shows_within(&screen, &[" · session "], Duration::from_secs(60)).await;
         type_text(&keys, "SELECT 1");
         for _ in 0..RUNS {
             let pressed = Instant::now();
-            let ctrl_e = KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL);
-            keys.send(Event::Key(ctrl_e)).unwrap();
+            keys.send(ctrl('e')).unwrap();
             // The run starts (its results reset to 0 rows), then the row arrives.
             let mut reset = false;
             loop {
@@ -195,9 +194,9 @@ async fn ctrl_e_to_row(cluster: &str, gateway: &str) -> (Vec<Duration>, Vec<Dura
             raw_runs.push(raw.select_1().await);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        keys.send(Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))).unwrap();
-        keys.send(Event::Key(KeyEvent::new(KeyCode::F(2), KeyModifiers::NONE))).unwrap();
-        keys.send(Event::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE))).unwrap();
+        keys.send(key(KeyCode::Esc)).unwrap();
+        keys.send(key(KeyCode::F(2))).unwrap();
+        keys.send(key(KeyCode::Char('q'))).unwrap();
     };
     drive(&mut terminal, input, console, driver).await;
     (console_runs, raw_runs)

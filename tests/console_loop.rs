@@ -14,7 +14,7 @@ mod harness;
 #[path = "common/sim.rs"]
 mod sim;
 
-use harness::{Rig, config_file, console, drive, key, shows, type_text};
+use harness::{Rig, config_file, console, ctrl, drive, key, shows, type_text};
 use sim::{Behavior, SimCluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,11 +130,7 @@ async fn a_sandbox_without_its_gateway_says_how_to_get_one() {
         shows(&screen, &["no SQL gateway: `mvn` was not found: install Maven"]).await;
         keys.send(key(KeyCode::F(3))).unwrap();
         type_text(&keys, "SELECT 1");
-        keys.send(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
-            KeyCode::Char('e'),
-            crossterm::event::KeyModifiers::CONTROL,
-        )))
-        .unwrap();
+        keys.send(ctrl('e')).unwrap();
         shows(&screen, &["no gateway: `mvn` was not found", "no SQL gateway: `mvn` was not found"])
             .await;
         keys.send(key(KeyCode::Esc)).unwrap();

@@ -728,15 +728,10 @@ async fn a_sql_restart_cut_off_is_resumed_on_its_pinned_job_id(fixture: &Fixture
     operator.cancel(&pinned).await.unwrap();
 }
 
-fn ctrl(c: char) -> crossterm::event::Event {
-    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
-}
-
 /// The console's own loop on a test terminal, with the fixture's gateway configured.
 async fn the_workbench_runs_queries_marks_errors_and_starts_jobs_in_the_console(fixture: &Fixture) {
     use crossterm::event::KeyCode;
-    use harness::{Rig, Screen, console, drive, key, shows_within, type_text};
+    use harness::{Rig, Screen, console, ctrl, drive, key, shows_within, type_text};
     async fn shows(screen: &std::sync::Mutex<Screen>, wanted: &[&str]) {
         shows_within(screen, wanted, Duration::from_secs(90)).await
     }

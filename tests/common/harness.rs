@@ -87,6 +87,10 @@ pub fn key(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+pub fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
 pub fn type_text(keys: &mpsc::UnboundedSender<Event>, text: &str) {
     for c in text.chars() {
         keys.send(key(if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) })).unwrap();
