@@ -6,12 +6,12 @@ pub mod webhook;
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use channel::{ChannelConfig, ChannelKind, validate_channels};
 
 /// Whether a message says a problem started or ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Firing,
@@ -19,7 +19,7 @@ pub enum Status {
 }
 
 /// A job a message is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageJob {
     pub id: String,
     pub name: String,
@@ -28,7 +28,7 @@ pub struct MessageJob {
 
 /// One message to one channel: the generic webhook's JSON body, and what every other kind
 /// renders. `key` is stable for the same message, so a receiver can drop a repeat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub key: String,
     pub status: Status,

@@ -118,4 +118,77 @@ pub const MIGRATIONS: &[&str] = &[
     // 7: the process running an operation ("host:pid"), so a restart another live process
     // is carrying out is neither offered for resume nor resumed twice.
     "ALTER TABLE operations ADD COLUMN owner TEXT;",
+    // 8: the watchdog. Alerts (one firing row per fingerprint), silences, the outbox every
+    // notification is written to before it is sent, the notification log that says what each
+    // channel's group last announced, leases (one active watchdog per database) and the
+    // automatic-restart policy of launch specs.
+    "CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        cluster TEXT NOT NULL,
+        job_id TEXT,
+        job_name TEXT,
+        jobs_json TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        cause TEXT,
+        action TEXT,
+        link TEXT,
+        started_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        resolved_ms INTEGER,
+        resolution TEXT,
+        acked_by TEXT,
+        acked_ms INTEGER
+    );
+    CREATE UNIQUE INDEX alerts_firing ON alerts (fingerprint) WHERE resolved_ms IS NULL;
+    CREATE INDEX alerts_by_update ON alerts (updated_ms);
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        cluster TEXT,
+        job TEXT,
+        rule TEXT,
+        starts_ms INTEGER NOT NULL,
+        ends_ms INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        message_json TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        next_attempt_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        broken INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        claimed_until_ms INTEGER,
+        sent_ms INTEGER
+    );
+    CREATE INDEX outbox_unsent ON outbox (channel, id) WHERE sent_ms IS NULL;
+    CREATE TABLE notification_log (
+        channel TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        firing_json TEXT NOT NULL,
+        sent_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel, group_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        acquired_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE auto_restart (
+        spec_id INTEGER PRIMARY KEY REFERENCES launch_specs (id),
+        max_restarts INTEGER NOT NULL,
+        window_ms INTEGER NOT NULL,
+        backoff_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    );",
 ];

@@ -4,9 +4,11 @@
 //! writes make their polls serialise instead of failing, and a transition is recorded only
 //! when the state differs from what the file holds, so two processes never record it twice.
 
+pub mod alerting;
 pub mod journal;
 mod migrations;
 mod operations;
+pub mod outbox;
 mod recover;
 mod shared;
 pub mod sql;
