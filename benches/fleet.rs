@@ -168,7 +168,7 @@ fn bench_startup(c: &mut Criterion) {
     // start requests), then draw the cached fleet.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _inside = runtime.enter();
-    let options = EngineOptions { database: path.clone(), watch: false };
+    let options = EngineOptions { database: path.clone(), watch: false, watchdog: false };
     c.bench_function("startup_cache_to_first_frame_5000_jobs", |b| {
         b.iter_batched(
             || Terminal::new(TestBackend::new(200, 50)).unwrap(),

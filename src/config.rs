@@ -29,6 +29,12 @@ pub struct Config {
     /// Where alerts go (`[[channels]]`).
     #[serde(default)]
     pub channels: Vec<crate::alert::ChannelConfig>,
+    /// Grouping timings, rule thresholds and overrides (`[alerts]`).
+    #[serde(default)]
+    pub alerts: crate::watchdog::settings::AlertSettings,
+    /// What `--auto-restart` means when no flag says otherwise (`[auto_restart]`).
+    #[serde(default)]
+    pub auto_restart: crate::watchdog::settings::AutoRestartSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -310,6 +316,8 @@ impl Config {
             check_url(&cluster.url).map_err(|e| format!("cluster {:?}: {e}", cluster.name))?;
         }
         crate::alert::validate_channels(&self.channels)?;
+        let names: Vec<&str> = self.channels.iter().map(|c| c.name.as_str()).collect();
+        self.alerts.validate(&names)?;
         if let Some(gateway) = &self.gateway {
             check_url(&gateway.url).map_err(|e| format!("gateway: {e}"))?;
             if let Some(name) = &gateway.cluster

@@ -112,3 +112,48 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KB");
     }
 }
+
+/// Parses "500ms", "10s", "5m", "4h", "1d" and sums like "1h30m" into milliseconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let invalid =
+        || format!("{text:?} is not a duration: use e.g. 500ms, 10s, 5m, 4h, 1d or 1h30m");
+    if text.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: i64 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let number: i64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(invalid()),
+        };
+        rest = &rest[unit_len..];
+        total = number.checked_mul(unit).and_then(|n| total.checked_add(n)).ok_or_else(invalid)?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations_parse_with_units_and_sums() {
+        assert_eq!(parse_duration("500ms"), Ok(500));
+        assert_eq!(parse_duration("10s"), Ok(10_000));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_duration(" 2d "), Ok(172_800_000));
+        for bad in ["", "10", "s", "5 minutes", "-1s", "1.5h"] {
+            assert!(parse_duration(bad).unwrap_err().contains("is not a duration"), "{bad}");
+        }
+    }
+}

@@ -26,3 +26,4 @@ pub mod sql;
 pub mod store;
 #[cfg(feature = "console")]
 pub mod tui;
+pub mod watchdog;

@@ -124,7 +124,7 @@ impl ConfigSource {
 /// An engine for a one-shot command: no pollers, it polls when asked. What happened to the
 /// cache (a corrupt file moved aside, or no cache at all) is said on stderr.
 fn one_shot(source: &ConfigSource, paths: &Paths) -> Result<Engine> {
-    let options = EngineOptions { database: paths.database_file(), watch: false };
+    let options = EngineOptions { database: paths.database_file(), watch: false, watchdog: false };
     let engine = Engine::start(source.load()?, options).0;
     if let Some(notice) = engine.cache_notice() {
         eprintln!("flinkdeck: {notice}");
@@ -297,7 +297,7 @@ async fn open_console(
     gateway_missing: Option<String>,
 ) -> Result<()> {
     let config = source.load()?;
-    let options = EngineOptions { database: paths.database_file(), watch: true };
+    let options = EngineOptions { database: paths.database_file(), watch: true, watchdog: true };
     tui::run(tui::Console {
         config,
         options,

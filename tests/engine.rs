@@ -63,7 +63,7 @@ async fn clusters_come_change_and_go_while_the_engine_runs() {
     let moved = SimCluster::start(Behavior::Healthy, 2, 7).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("db.sqlite3");
-    let options = EngineOptions { database: database.clone(), watch: true };
+    let options = EngineOptions { database: database.clone(), watch: true, watchdog: false };
     let a = format!("a={}", first.url());
     let (mut engine, mut events) = Engine::start(config(std::slice::from_ref(&a)), options);
     let (fleet, changes) = until(&mut events, |f| up_with(f, "a", 3)).await;
@@ -118,7 +118,8 @@ async fn clusters_come_change_and_go_while_the_engine_runs() {
 async fn an_unchanged_config_changes_nothing_and_new_poll_settings_restart_pollers() {
     let cluster = SimCluster::start(Behavior::Healthy, 0, 2).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let options = EngineOptions { database: dir.path().join("db.sqlite3"), watch: true };
+    let options =
+        EngineOptions { database: dir.path().join("db.sqlite3"), watch: true, watchdog: false };
     let flags = [format!("a={}", cluster.url())];
     let (mut engine, mut events) = Engine::start(config(&flags), options);
     until(&mut events, |f| up_with(f, "a", 2)).await;
@@ -142,7 +143,7 @@ async fn a_one_shot_poll_is_in_the_cache_when_it_returns() {
     let cluster = SimCluster::start(Behavior::Healthy, 0, 4).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("db.sqlite3");
-    let options = EngineOptions { database: database.clone(), watch: false };
+    let options = EngineOptions { database: database.clone(), watch: false, watchdog: false };
     let flags = [format!("a={}", cluster.url())];
     let (engine, _) = Engine::start(config(&flags), options);
     let update = engine.poll_once().await;

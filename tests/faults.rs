@@ -68,7 +68,8 @@ async fn a_bad_cluster_never_holds_up_the_good_ones() {
     let poll = PollSettings { interval_ms: 200, timeout_ms: 1000, max_backoff_ms: 10_000 };
     let config = Config { poll, clusters, ..Config::default() };
     let dir = tempfile::tempdir().unwrap();
-    let options = EngineOptions { database: dir.path().join("db.sqlite3"), watch: true };
+    let options =
+        EngineOptions { database: dir.path().join("db.sqlite3"), watch: true, watchdog: false };
     let (_engine, mut events) = Engine::start(config.clone(), options);
     let mut fleet = Fleet::new(&config.clusters);
     let mut healthy_reports = 0;

@@ -146,7 +146,7 @@ async fn pollers_feed_the_fleet_and_the_cache_records_the_timeline() {
         clusters: cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect(),
         ..Config::default()
     };
-    let options = EngineOptions { database: db.clone(), watch: true };
+    let options = EngineOptions { database: db.clone(), watch: true, watchdog: false };
     let (engine, mut events) = Engine::start(config.clone(), options);
     let mut fleet = Fleet::new(&config.clusters);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -197,7 +197,8 @@ async fn the_console_draws_the_live_fleet() {
         ..Config::default()
     };
     let dirs = tempfile::tempdir().unwrap();
-    let options = EngineOptions { database: dirs.path().join("db.sqlite3"), watch: false };
+    let options =
+        EngineOptions { database: dirs.path().join("db.sqlite3"), watch: false, watchdog: false };
     let fleet = Engine::start(config, options).0.poll_once().await.fleet;
     let themes = vec![flinkdeck::tui::theme::Theme::dark(false)];
     let keymap = flinkdeck::tui::keymap::Keymap::defaults();

@@ -69,3 +69,19 @@ pub enum Delivery {
     /// trying again will not help.
     Broken(String),
 }
+
+// MERGE-SHIM: replaced by the channels branch's dispatch and limits.
+pub async fn send(http: &reqwest::Client, channel: &ChannelConfig, message: &Message) -> Delivery {
+    webhook::send(http, channel, message).await
+}
+
+pub struct Limits {
+    pub min_interval: Duration,
+    pub per_minute: Option<u32>,
+}
+
+impl ChannelKind {
+    pub fn limits(self) -> Limits {
+        Limits { min_interval: Duration::from_millis(100), per_minute: None }
+    }
+}

@@ -21,6 +21,8 @@ use crate::ops::{Operator, ProgressFn};
 use crate::poller::poll_once;
 use crate::store::journal::Operation;
 use crate::store::{SharedStore, Store, StoreWriter};
+use crate::watchdog::autorestart::Operators;
+use crate::watchdog::{Watchdog, WatchdogView};
 use pump::{Control, Pump};
 use registry::{Parts, Registry};
 
@@ -41,6 +43,8 @@ pub struct EngineOptions {
     /// Poll every cluster continuously (the console, a watch service). One-shot commands
     /// poll on demand with [`Engine::poll_once`].
     pub watch: bool,
+    /// Run the watchdog (alerts, automatic restarts): the console and `flinkdeck watch`.
+    pub watchdog: bool,
 }
 
 /// What the engine tells its front-end.
@@ -50,6 +54,8 @@ pub enum EngineEvent {
     Fleet(FleetUpdate),
     /// An operation journalled a step (its progress, or its end).
     Operation(Box<Operation>),
+    /// The watchdog's alerts, silences and channels, as they are now.
+    Watchdog(Box<WatchdogView>),
 }
 
 /// The fleet after a batch of polls, and what the batch changed.
@@ -76,6 +82,9 @@ pub struct Engine {
     cached: Fleet,
     /// What a front-end must tell its user about the cache (a corrupt file moved aside).
     cache_notice: Option<String>,
+    /// Each cluster's operator, shared with the watchdog.
+    operators: Operators,
+    watchdog: Option<Watchdog>,
 }
 
 impl Engine {
@@ -113,11 +122,31 @@ impl Engine {
         let writer = journal.is_ok().then(|| StoreWriter::spawn(options.database.clone()));
         let (reports_tx, reports_rx) = mpsc::channel(REPORT_CHANNEL);
         let (control, control_rx) = mpsc::unbounded_channel();
+        let operators = Operators::default();
+        let (watchdog_tx, watchdog) = match (&journal, options.watchdog) {
+            (Ok(_), true) => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                let events = events_tx.clone();
+                let on_view = Arc::new(move |view| {
+                    let _ = events.send(EngineEvent::Watchdog(Box::new(view)));
+                });
+                let watchdog = Watchdog::spawn(
+                    config.clone(),
+                    options.database.clone(),
+                    rx,
+                    operators.clone(),
+                    on_view,
+                );
+                (Some(tx), Some(watchdog))
+            }
+            _ => (None, None),
+        };
         let pump = Pump {
             fleet: cached.clone(),
             writer: writer.clone(),
             cache: journal.as_ref().ok().cloned(),
             events: events_tx.clone(),
+            watchdog: watchdog_tx,
         };
         tokio::spawn(pump.run(control_rx, reports_rx));
         let progress: ProgressFn = Arc::new(move |op: &Operation| {
@@ -136,9 +165,28 @@ impl Engine {
             writer,
             cached,
             cache_notice,
+            operators,
+            watchdog,
         };
         engine.registry = Registry::build(&engine.parts());
+        engine.share_operators();
         (engine, events)
+    }
+
+    /// Hands the watchdog the operators of the clusters the registry now holds.
+    fn share_operators(&self) {
+        let current = self
+            .registry
+            .entries()
+            .iter()
+            .filter_map(|e| Some((e.config.name.clone(), e.operator.clone().ok()?)))
+            .collect();
+        *self.operators.write().unwrap_or_else(|p| p.into_inner()) = current;
+    }
+
+    /// The watchdog, when this engine runs one.
+    pub fn watchdog(&self) -> Option<&Watchdog> {
+        self.watchdog.as_ref()
     }
 
     fn parts(&self) -> Parts<'_> {
@@ -258,6 +306,10 @@ impl Engine {
         let mut registry = std::mem::take(&mut self.registry);
         let change = registry.update(&self.parts(), poll_settings, gateway_changed);
         self.registry = registry;
+        self.share_operators();
+        if let Some(watchdog) = &self.watchdog {
+            watchdog.reconfigure(self.config.clone());
+        }
         change
     }
 

@@ -23,6 +23,8 @@ pub(super) struct Pump {
     /// Where a newly added cluster's cached picture comes from.
     pub cache: Option<SharedStore>,
     pub events: mpsc::UnboundedSender<EngineEvent>,
+    /// The watchdog sees every batch too.
+    pub watchdog: Option<mpsc::UnboundedSender<FleetUpdate>>,
 }
 
 impl Pump {
@@ -53,6 +55,9 @@ impl Pump {
             update.fleet = self.fleet.clone();
             for reply in replies {
                 let _ = reply.send(update.clone());
+            }
+            if let Some(watchdog) = &self.watchdog {
+                let _ = watchdog.send(update.clone());
             }
             let _ = self.events.send(EngineEvent::Fleet(update));
         }

@@ -40,9 +40,27 @@ impl Operator {
         jid: &str,
         from_checkpoint: bool,
     ) -> Result<Operation, OpError> {
+        let params = serde_json::json!({ "from_checkpoint": from_checkpoint, "drain": false });
+        self.begin_restart_with(jid, params).await
+    }
+
+    /// The watchdog's restart of a FAILED job from its latest completed checkpoint (or the
+    /// spec's last savepoint), journalled as automatic: that is what the sliding window of
+    /// automatic restarts counts.
+    pub async fn restart_automatically(&self, jid: &str) -> Result<RestartOutcome, OpError> {
+        let params = serde_json::json!({ "from_checkpoint": true, "drain": false, "automatic": true, "by": "watchdog" });
+        let mut op = self.begin_restart_with(jid, params).await?;
+        while !self.step(&mut op).await? {}
+        self.outcome(&op)
+    }
+
+    async fn begin_restart_with(
+        &self,
+        jid: &str,
+        params: serde_json::Value,
+    ) -> Result<Operation, OpError> {
         self.ensure_writable()?;
         let spec = self.spec_for(jid).await?.ok_or_else(|| OpError::NoSpec(jid.to_string()))?;
-        let params = serde_json::json!({ "from_checkpoint": from_checkpoint, "drain": false });
         self.begin(Some(jid), Some(spec.id), OpKind::Restart, params).await
     }
 

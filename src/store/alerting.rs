@@ -228,7 +228,8 @@ impl Store {
         Ok(writes)
     }
 
-    /// Records what flinkdeck did about a firing alert.
+    /// Records what flinkdeck did about an alert: its newest row, which may have resolved
+    /// meanwhile (the restarted job was seen RUNNING before the restart said it was done).
     pub fn set_alert_action(
         &self,
         fingerprint: &str,
@@ -237,7 +238,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE alerts SET action = ?2, updated_ms = ?3
-             WHERE fingerprint = ?1 AND resolved_ms IS NULL",
+             WHERE id = (SELECT MAX(id) FROM alerts WHERE fingerprint = ?1)",
             params![fingerprint, action, now_ms],
         )?;
         Ok(())

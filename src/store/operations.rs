@@ -177,6 +177,13 @@ impl Store {
                 lapsed.push(op);
             }
         }
+        if let Some(holder) = self.restart_that_moved_spec_on(kind, spec_id, job_id)? {
+            return Ok(Err(JobHeld {
+                job_id: job_id.into(),
+                holder: Box::new(holder),
+                lease_end_ms: None,
+            }));
+        }
         let claimed = self.begin_operation(cluster, Some(job_id), spec_id, kind, params)?;
         for mut op in lapsed {
             op.phase = Phase::Failed;
@@ -189,6 +196,48 @@ impl Store {
         }
         tx.commit()?;
         Ok(Ok(claimed))
+    }
+
+    /// A restart of a job its spec no longer runs as would start a second instance of the
+    /// spec: another restart (of another process, say) has moved the spec on meanwhile.
+    /// Returns that restart.
+    fn restart_that_moved_spec_on(
+        &self,
+        kind: OpKind,
+        spec_id: Option<i64>,
+        job_id: &str,
+    ) -> Result<Option<Operation>, StoreError> {
+        let Some(spec_id) = spec_id.filter(|_| kind == OpKind::Restart) else { return Ok(None) };
+        let current: Option<Option<String>> = self
+            .conn
+            .query_row("SELECT job_id FROM launch_specs WHERE id = ?1", params![spec_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(Some(current)) = current.filter(|c| c.as_deref() != Some(job_id)) else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT {OPERATION_COLUMNS} FROM operations
+             WHERE spec_id = ?1 AND new_job_id = ?2 ORDER BY id DESC LIMIT 1"
+        );
+        Ok(self.conn.query_row(&sql, params![spec_id, current], operation).optional()?)
+    }
+
+    /// Whether flinkdeck cancelled, stopped or restarted this job since `since_ms` (so its
+    /// end is no surprise).
+    pub fn ended_by_flinkdeck(
+        &self,
+        cluster: &str,
+        job_id: &str,
+        since_ms: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM operations WHERE cluster = ?1 AND job_id = ?2
+                 AND action IN ('cancel', 'stop', 'restart') AND updated_ms >= ?3)",
+            params![cluster, job_id, since_ms],
+            |r| r.get(0),
+        )?)
     }
 
     /// Journals the intent of an operation before anything is sent, owned by this process.

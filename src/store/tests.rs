@@ -246,6 +246,39 @@ mod journal {
         assert_eq!(refused_steps, vec![Phase::Intent, Phase::Failed], "every step is kept");
         assert_eq!(store.history(None, 2).unwrap()[0].kind, OpKind::Cancel, "newest first");
     }
+
+    #[test]
+    fn a_restart_of_a_job_its_spec_has_moved_on_from_is_refused() {
+        let store = Store::open_in_memory().unwrap();
+        let program =
+            Program::Jar(JarProgram { jar_id: Some("x.jar".into()), ..Default::default() });
+        let mut spec = store.insert_spec("orders", "a", &program, Some("old")).unwrap();
+        let lease = std::time::Duration::from_secs(60);
+        let automatic = serde_json::json!({ "from_checkpoint": true, "automatic": true });
+        let claim = |jid| {
+            store.claim_operation(
+                "a",
+                jid,
+                Some(spec.id),
+                OpKind::Restart,
+                automatic.clone(),
+                lease,
+            )
+        };
+        // The first watchdog restarts the job: the spec now runs as "new".
+        let mut first = claim("old").unwrap().unwrap();
+        first.phase = Phase::Succeeded;
+        first.new_job_id = Some("new".into());
+        store.save_operation(&mut first).unwrap();
+        spec.job_id = Some("new".into());
+        store.update_spec(&spec).unwrap();
+        // A second one that saw the old job FAILED a moment ago is refused by the claim.
+        let held = claim("old").unwrap().unwrap_err();
+        assert_eq!(held.holder.id, first.id);
+        assert!(claim("new").unwrap().is_ok(), "the job the spec runs as can be restarted");
+        assert_eq!(store.auto_restarts_since(spec.id, 0).unwrap().len(), 2);
+        assert!(store.auto_restarts_since(spec.id, crate::fleet::now_ms() + 1).unwrap().is_empty());
+    }
 }
 
 /// A restart journalled as carried out by `owner`, stopped at Stopping.

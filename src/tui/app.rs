@@ -80,6 +80,8 @@ pub struct App {
     pub(super) effects: Vec<Effect>,
     /// Interrupted restarts still to ask about.
     pub(super) pending_resumes: Vec<crate::store::journal::Operation>,
+    /// The watchdog's alerts, silences and channels, as last reported.
+    pub watchdog: crate::watchdog::WatchdogView,
 }
 
 impl App {
@@ -113,6 +115,7 @@ impl App {
             should_quit: false,
             effects: Vec::new(),
             pending_resumes: Vec::new(),
+            watchdog: Default::default(),
         };
         app.jobs.sync(&app.fleet, now_ms);
         app.saved_tabs = super::workbench::SavedTabs::of(&app.workbench);
@@ -187,6 +190,10 @@ impl App {
     }
 
     /// Takes the fleet after a batch of polls, then re-sorts and re-filters the job list once.
+    pub fn on_watchdog(&mut self, view: crate::watchdog::WatchdogView) {
+        self.watchdog = view;
+    }
+
     pub fn on_fleet(&mut self, update: FleetUpdate) {
         let refetch = self
             .detail

@@ -135,6 +135,7 @@ fn coalesce(
                 update.polled.extend(next.polled);
             }
             EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(op)),
+            EngineEvent::Watchdog(view) => app.on_watchdog(*view),
         }
     }
     update
@@ -221,6 +222,7 @@ where
                         app.on_fleet(update);
                     }
                     EngineEvent::Operation(op) => app.on_op_update(OpUpdate::Progress(op)),
+                    EngineEvent::Watchdog(view) => app.on_watchdog(*view),
                 },
                 Some(insight) = insights.recv() => app.on_insight(insight),
                 Some(update) = updates.recv() => app.on_op_update(update),

@@ -128,7 +128,7 @@ pub fn console(dir: &std::path::Path, file: std::path::PathBuf) -> Console {
     let config = Config::load(&file).unwrap();
     Console {
         config,
-        options: EngineOptions { database: dir.join("db.sqlite3"), watch: true },
+        options: EngineOptions { database: dir.join("db.sqlite3"), watch: true, watchdog: false },
         read_only: false,
         config_dir: dir.join("config"),
         reload: Arc::new(move || Config::load(&file).map_err(|e| e.to_string())),
