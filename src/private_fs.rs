@@ -37,9 +37,26 @@ pub fn open_private_append(path: &Path) -> io::Result<File> {
 
 /// Makes sure `path` exists as a 0600 file without touching its contents (SQLite then gives
 /// its -wal and -shm files the same mode).
+///
+/// An existing file is never opened, only stat'ed and chmod'ed by path: closing any
+/// descriptor of a database file drops every POSIX lock this process holds on it, so another
+/// process's SQLite would take this process's open connections for gone and delete the WAL
+/// they still write to.
 pub fn ensure_private_file(path: &Path) -> io::Result<()> {
-    let file = private_options().write(true).open(path)?;
-    restrict(&file)
+    match std::fs::metadata(path) {
+        Ok(metadata) => {
+            let mode = metadata.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, Permissions::from_mode(mode & 0o700))?;
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let file = private_options().write(true).open(path)?;
+            restrict(&file)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether users other than the owner may read `path` (group or other read bit).
