@@ -32,7 +32,11 @@ fn main() -> Result<()> {
         .install()?;
     let cli = Cli::parse_command_line();
     let paths = Paths::resolve(cli.data_dir.as_deref()).map_err(|e| eyre!(e))?;
-    init_logging(&paths);
+    if matches!(cli.command, Some(Command::Watch { .. })) {
+        init_service_logging();
+    } else {
+        init_logging(&paths);
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(run(cli, paths))
@@ -52,6 +56,18 @@ fn init_logging(paths: &Paths) {
         .with_env_filter(filter)
         .with_writer(file)
         .with_ansi(false)
+        .try_init();
+}
+
+/// `flinkdeck watch` is a service: structured JSON lines on stdout, for journald and log
+/// shippers.
+fn init_service_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLINKDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
         .try_init();
 }
 
@@ -229,6 +245,32 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
                 (None, None) => unreachable!("clap requires one"),
             };
             flinkdeck::cli::sql::run(&engine, &script, *format, *max_rows).await
+        }
+        Some(Command::Watch { listen }) => {
+            flinkdeck::cli::watch::watch(source.load()?, paths.database_file(), *listen).await
+        }
+        Some(Command::Alerts { json }) => flinkdeck::cli::watch::alerts(
+            &flinkdeck::cli::open_store(&paths.database_file())?,
+            *json,
+        ),
+        Some(Command::Ack { id }) => {
+            flinkdeck::cli::watch::ack(&flinkdeck::cli::open_store(&paths.database_file())?, *id)
+        }
+        Some(Command::Silence { action }) => flinkdeck::cli::watch::silence(
+            &flinkdeck::cli::open_store(&paths.database_file())?,
+            action.as_ref(),
+        ),
+        Some(Command::AutoRestart { job, max, window, backoff, off }) => {
+            let engine = one_shot(&source, &paths)?;
+            flinkdeck::cli::watch::auto_restart(
+                &engine,
+                job,
+                *max,
+                window.as_deref(),
+                backoff.as_deref(),
+                *off,
+            )
+            .await
         }
         Some(Command::Alert { action: AlertAction::Test { name } }) => {
             flinkdeck::cli::alert::test(&source.load()?, name).await

@@ -5,6 +5,7 @@ pub mod logs;
 pub mod ops;
 pub mod sql;
 pub mod table;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -116,6 +117,42 @@ pub enum Command {
     },
     /// Print the config, data and cache paths in use.
     Paths,
+    /// Run the watchdog without the console: alerts to the configured channels and
+    /// automatic restarts, JSON logs on stdout. Of several watchers (and consoles) on one
+    /// database exactly one is active; another takes over when it stops.
+    Watch {
+        /// Serve /healthz and Prometheus /metrics on this address (e.g. 127.0.0.1:9464).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Alerts firing now and resolved within a day.
+    Alerts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge a firing alert (by the id `flinkdeck alerts` shows): it is not announced
+    /// again until it resolves.
+    Ack { id: i64 },
+    /// Silence alerts: list them, add one, or end one.
+    Silence {
+        #[command(subcommand)]
+        action: Option<SilenceAction>,
+    },
+    /// Restart JOB automatically when it fails, from its latest checkpoint, at most --max
+    /// times within --window ([auto_restart] in the config gives the defaults).
+    AutoRestart {
+        job: String,
+        #[arg(long, value_name = "N")]
+        max: Option<u32>,
+        #[arg(long, value_name = "DURATION")]
+        window: Option<String>,
+        /// The wait before the second try in the window; it doubles after each further one.
+        #[arg(long, value_name = "DURATION")]
+        backoff: Option<String>,
+        /// Turn automatic restarts of JOB off.
+        #[arg(long, conflicts_with_all = ["max", "window", "backoff"])]
+        off: bool,
+    },
     /// Alert channels (`[[channels]]` in the config).
     Alert {
         #[command(subcommand)]
@@ -138,6 +175,9 @@ pub enum Command {
         /// The launch spec's name (default: the file's name).
         #[arg(long)]
         name: Option<String>,
+        /// Restart the job automatically when it fails ([auto_restart] gives the limits).
+        #[arg(long)]
+        auto_restart: bool,
         /// Program arguments, after `--`.
         #[arg(last = true, conflicts_with = "sql")]
         args: Vec<String>,
@@ -292,6 +332,26 @@ pub enum SandboxAction {
     Down,
     /// Say whether the sandbox runs, with its clusters' URLs.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceAction {
+    /// Mute matching alerts for DURATION from now (all matchers given must match).
+    Add {
+        #[arg(long)]
+        cluster: Option<String>,
+        /// A job-name pattern (`*` matches any run of characters) or a job id.
+        #[arg(long)]
+        job: Option<String>,
+        #[arg(long)]
+        rule: Option<String>,
+        #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
+        duration: String,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// End silence ID now.
+    Expire { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

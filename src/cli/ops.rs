@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::Command;
 use crate::engine::Engine;
+use crate::fleet::now_ms;
 use crate::ops::Operator;
 use crate::secrets;
 use crate::store::journal::{JarProgram, Operation, Program, SqlProgram};
@@ -15,7 +16,7 @@ use crate::store::journal::{JarProgram, Operation, Program, SqlProgram};
 /// Runs one operation command.
 pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
     match command {
-        Command::Submit { jar, sql, entry_class, parallelism, name, args } => {
+        Command::Submit { jar, sql, entry_class, parallelism, name, auto_restart, args } => {
             let [cluster] = engine.config().clusters.as_slice() else {
                 bail!("submit needs exactly one cluster: pick it with --cluster NAME");
             };
@@ -49,6 +50,12 @@ pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
                     operator.submit(&name, program).await?
                 }
             };
+            if *auto_restart {
+                let policy = engine.config().auto_restart.policy();
+                let id = spec.id;
+                let journal = engine.journal().map_err(|e| eyre!(e))?;
+                journal.with(move |s| s.set_auto_restart(id, Some(policy), now_ms())).await?;
+            }
             println!("{}", json!({ "job_id": job_id, "spec_id": spec.id }));
         }
         Command::Copy { job, name, parallelism, args } => {

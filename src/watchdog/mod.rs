@@ -228,6 +228,8 @@ impl Task {
         let mut state = Active::default();
         let mut fleet = Fleet::default();
         let mut changes: Vec<FleetChange> = Vec::new();
+        let mut standby_changes: std::collections::VecDeque<(i64, FleetChange)> =
+            Default::default();
         let (mut next_lease, mut next_view) = (0i64, 0i64);
         loop {
             tokio::select! {
@@ -274,6 +276,7 @@ impl Task {
                     Ok(lease) if lease.ours && !*active_tx.borrow() => {
                         tracing::info!(holder = %self.holder, "watchdog active");
                         state = Active::resumed(&store).await;
+                        changes.splice(0..0, standby_changes.drain(..).map(|(_, c)| c));
                         let _ = active_tx.send(true);
                         self.stats.active.store(true, std::sync::atomic::Ordering::Relaxed);
                         next_view = 0;
@@ -294,7 +297,11 @@ impl Task {
                 changed =
                     state.step(&self, &store, &fleet, &batch, now, &restarter, &senders).await;
             } else {
-                changes.clear();
+                // A standby keeps what the last lease periods changed: what happened while
+                // the active one died is still seen by whoever takes over.
+                let horizon = now - 2 * LEASE_PERIOD.as_millis() as i64;
+                standby_changes.retain(|(at, _)| *at >= horizon);
+                standby_changes.extend(changes.drain(..).map(|c| (now, c)));
             }
             if changed || now >= next_view {
                 next_view = now + VIEW_EVERY_MS;
