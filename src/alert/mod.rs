@@ -70,17 +70,20 @@ pub enum Delivery {
     Broken(String),
 }
 
-// MERGE-SHIM: replaced by the channels branch's dispatch and limits.
+/// Sends `message` through the channel's kind (this build has the generic webhook).
 pub async fn send(http: &reqwest::Client, channel: &ChannelConfig, message: &Message) -> Delivery {
     webhook::send(http, channel, message).await
 }
 
+/// What a platform allows: the watchdog's sender paces each channel to it.
 pub struct Limits {
     pub min_interval: Duration,
     pub per_minute: Option<u32>,
 }
 
 impl ChannelKind {
+    /// A generic webhook has no documented limit: a tenth of a second between two sends
+    /// keeps a burst from hammering the receiver.
     pub fn limits(self) -> Limits {
         Limits { min_interval: Duration::from_millis(100), per_minute: None }
     }
