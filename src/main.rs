@@ -259,6 +259,7 @@ async fn run(cli: Cli, paths: Paths) -> Result<()> {
         Some(Command::Silence { action }) => flinkdeck::cli::watch::silence(
             &flinkdeck::cli::open_store(&paths.database_file())?,
             action.as_ref(),
+            cli.picked_clusters.first(),
         ),
         Some(Command::AutoRestart { job, max, window, backoff, off }) => {
             let engine = one_shot(&source, &paths)?;

@@ -336,10 +336,9 @@ pub enum SandboxAction {
 
 #[derive(Debug, Subcommand)]
 pub enum SilenceAction {
-    /// Mute matching alerts for DURATION from now (all matchers given must match).
+    /// Mute matching alerts for DURATION from now (all matchers given must match; the
+    /// cluster is `--cluster NAME`).
     Add {
-        #[arg(long)]
-        cluster: Option<String>,
         /// A job-name pattern (`*` matches any run of characters) or a job id.
         #[arg(long)]
         job: Option<String>,
@@ -369,4 +368,32 @@ pub enum SqlFormat {
     Table,
     Csv,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_parses_with_the_cluster_flag_it_is_given() {
+        // clap checks the whole tree (e.g. no two `--cluster` flags in one command).
+        with_picked_clusters(Cli::command()).debug_assert();
+        let cli = Cli::try_parse_command_line([
+            "flinkdeck",
+            "silence",
+            "add",
+            "--cluster",
+            "a",
+            "--job",
+            "orders-*",
+            "--for",
+            "2h",
+        ])
+        .unwrap();
+        assert_eq!(cli.picked_clusters, ["a"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Silence { action: Some(SilenceAction::Add { ref duration, .. }) }) if duration == "2h"
+        ));
+    }
 }

@@ -259,7 +259,11 @@ pub fn ack(store: &Store, id: i64) -> Result<()> {
     }
 }
 
-pub fn silence(store: &Store, action: Option<&SilenceAction>) -> Result<()> {
+pub fn silence(
+    store: &Store,
+    action: Option<&SilenceAction>,
+    cluster: Option<&String>,
+) -> Result<()> {
     let now = now_ms();
     match action {
         None => {
@@ -277,7 +281,7 @@ pub fn silence(store: &Store, action: Option<&SilenceAction>) -> Result<()> {
                 );
             }
         }
-        Some(SilenceAction::Add { cluster, job, rule, duration, comment }) => {
+        Some(SilenceAction::Add { job, rule, duration, comment }) => {
             if let Some(rule) = rule
                 && !crate::watchdog::rules::RULES.contains(&rule.as_str())
             {
@@ -289,7 +293,7 @@ pub fn silence(store: &Store, action: Option<&SilenceAction>) -> Result<()> {
             let length = format::parse_duration(duration).map_err(|e| eyre!(e))?;
             let wanted = Silence {
                 id: 0,
-                cluster: cluster.clone(),
+                cluster: cluster.cloned(),
                 job: job.clone(),
                 rule: rule.clone(),
                 starts_ms: now,
