@@ -562,3 +562,39 @@ fn quitting_gives_the_real_terminal_back() {
         assert!(text[quit..].contains(restored), "{restored:?} in {text:?}");
     }
 }
+
+#[test]
+fn the_header_counts_unhandled_alerts_and_names_a_broken_channel() {
+    use flinkdeck::store::alerting::AlertRecord;
+    use flinkdeck::store::outbox::ChannelHealth;
+    let mut app = sample_app();
+    assert!(!screen(&app, 120, 24).lines().next().unwrap().contains("alert"));
+    let alert = |id: i64, acked: bool| AlertRecord {
+        id,
+        fingerprint: format!("job_failed|a|j{id}"),
+        rule: "job_failed".into(),
+        cluster: "a".into(),
+        job_id: Some(format!("j{id}")),
+        job_name: Some("orders".into()),
+        jobs: Vec::new(),
+        summary: "job orders FAILED".into(),
+        cause: None,
+        action: None,
+        link: None,
+        started_ms: NOW_MS,
+        updated_ms: NOW_MS,
+        resolved_ms: None,
+        resolution: None,
+        acked_by: acked.then(|| "ana".into()),
+        acked_ms: acked.then_some(NOW_MS),
+    };
+    let view = flinkdeck::watchdog::WatchdogView {
+        alerts: vec![alert(1, false), alert(2, false), alert(3, true)],
+        channels: vec![ChannelHealth { channel: "ops".into(), broken: true, ..Default::default() }],
+        ..Default::default()
+    };
+    app.on_watchdog(view);
+    let header = screen(&app, 120, 24).lines().next().unwrap().to_string();
+    assert!(header.contains("· 2 alerts "), "the acknowledged one is not counted: {header}");
+    assert!(header.contains("channel ops broken"), "{header}");
+}

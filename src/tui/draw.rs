@@ -81,6 +81,17 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
     }
     spans.push(Span::styled(format!("· {} jobs ", fleet.job_count()), theme.style(Role::Text)));
     spans.push(Span::styled(format!("{running} running "), theme.style(Role::JobRunning)));
+    let alerts = app.watchdog.unhandled();
+    if alerts > 0 {
+        let label = if alerts == 1 { "alert" } else { "alerts" };
+        spans.push(Span::styled(format!("· {alerts} {label} "), theme.style(Role::Error)));
+    }
+    for channel in app.watchdog.channels.iter().filter(|c| c.broken) {
+        spans.push(Span::styled(
+            format!("· channel {} broken ", channel.channel),
+            theme.style(Role::Warning),
+        ));
+    }
     let (switch, to) = match app.screen {
         Screen::Workbench => (Action::ShowJobs, "jobs"),
         Screen::Fleet => (Action::OpenWorkbench, "SQL workbench"),
