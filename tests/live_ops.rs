@@ -575,3 +575,77 @@ fn cli_adopts_a_job_it_did_not_start_and_restarts_it() {
         client.cancel_job(&new).await.unwrap();
     });
 }
+
+#[test]
+fn bulk_recovery_restarts_every_failed_job_from_its_checkpoint_and_lists_the_rest() {
+    let state = sandbox();
+    let dirs = tempfile::tempdir().unwrap();
+    let flinkdeck = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_flinkdeck"))
+            .env("FLINKDECK_CONFIG_DIR", dirs.path().join("config"))
+            .env("FLINKDECK_DATA_DIR", dirs.path().join("data"))
+            .arg("--cluster")
+            .arg(format!("ops={}", state.clusters[0].url()))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let jar = state.jar.display().to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = state.clusters[0].client();
+    let mut failed = Vec::new();
+    for name in ["bulk-a", "bulk-b"] {
+        let output = flinkdeck(&[
+            "submit",
+            "--jar",
+            &jar,
+            "--entry-class",
+            "flinkdeck.sample.SampleJob",
+            "--name",
+            name,
+            "--",
+            "--name",
+            name,
+            "--fail-every-seconds",
+            "4",
+            "--restart-attempts",
+            "0",
+        ]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let submitted: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        failed.push(submitted["job_id"].as_str().unwrap().to_string());
+    }
+    for jid in &failed {
+        runtime.block_on(wait_for(&client, jid, JobState::Failed));
+    }
+    // Other tests' jobs on this cluster may have failed too: theirs have no spec here.
+    let output = flinkdeck(&["restart", "--failed-since", "10m", "--json"]);
+    let report: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    for jid in &failed {
+        let entry = report.iter().find(|r| r["job_id"] == jid.as_str()).expect("listed");
+        assert_eq!(entry["outcome"], "restarted", "{entry}");
+        assert!(entry["restored_from"].as_str().unwrap().contains("chk-"), "{entry}");
+        let new = entry["new_job_id"].as_str().unwrap();
+        runtime.block_on(wait_for(&client, new, JobState::Running));
+    }
+    let others: Vec<_> = report
+        .iter()
+        .filter(|r| !failed.contains(&r["job_id"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(
+        others.iter().all(|r| r["outcome"] == "no_spec" || r["outcome"] == "running_again"),
+        "{others:?}"
+    );
+    assert_eq!(output.status.success(), others.iter().all(|r| r["outcome"] == "running_again"));
+    // Run again: the restarted ones are running again, nothing is restarted twice.
+    let again: Vec<serde_json::Value> =
+        serde_json::from_slice(&flinkdeck(&["restart", "--failed-since", "10m", "--json"]).stdout)
+            .unwrap();
+    for jid in &failed {
+        let entry = again.iter().find(|r| r["job_id"] == jid.as_str()).unwrap();
+        assert_eq!(entry["outcome"], "running_again", "{entry}");
+    }
+    for entry in report.iter().filter(|r| failed.iter().any(|f| r["job_id"] == f.as_str())) {
+        let _ = runtime.block_on(client.cancel_job(entry["new_job_id"].as_str().unwrap()));
+    }
+}

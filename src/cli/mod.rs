@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod logs;
 pub mod ops;
+pub mod recover;
 pub mod sql;
 pub mod table;
 pub mod watch;
@@ -219,7 +220,14 @@ pub enum Command {
     },
     /// Stop JOB with a savepoint and resubmit it from that savepoint; waits until it runs.
     Restart {
-        job: String,
+        /// The job; or none with --failed-since.
+        #[arg(required_unless_present = "failed_since", conflicts_with = "failed_since")]
+        job: Option<String>,
+        /// Bulk recovery: every job that FAILED within DURATION (on the clusters --cluster
+        /// picks), from its latest checkpoint, a few at a time. Jobs without a launch spec
+        /// are listed, not skipped silently.
+        #[arg(long, value_name = "DURATION")]
+        failed_since: Option<String>,
         /// For a FAILED or CANCELED job: restore from its latest completed checkpoint.
         #[arg(long)]
         from_checkpoint: bool,

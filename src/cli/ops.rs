@@ -83,7 +83,11 @@ pub async fn run(command: &Command, engine: &Engine) -> Result<()> {
             operator.cancel(&jid).await?;
             print(*json, json!({ "job_id": jid, "canceled": true }), &format!("canceled {jid}"));
         }
-        Command::Restart { job, from_checkpoint, json } => {
+        Command::Restart { job: None, failed_since: Some(since), json, .. } => {
+            super::recover::restart_failed(engine, since, *json).await?;
+        }
+        Command::Restart { job, from_checkpoint, json, .. } => {
+            let job = job.as_deref().expect("clap requires JOB without --failed-since");
             let (operator, jid) = job_operator(job, engine).await?;
             let outcome = operator.restart(&jid, *from_checkpoint).await?;
             let text = format!(
