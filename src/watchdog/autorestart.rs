@@ -36,12 +36,21 @@ fn tally(n: usize, policy: &AutoRestartPolicy) -> String {
 impl AutoRestarter {
     /// Starts the restart of the job a `job_failed` alert is about, if its spec opted in.
     pub fn consider(&self, draft: &AlertDraft) {
-        let Some(jid) = draft.job_id.clone() else { return };
-        if !self.busy.lock().unwrap_or_else(|p| p.into_inner()).insert(draft.fingerprint.clone()) {
+        if let Some(jid) = &draft.job_id {
+            self.consider_job(&draft.cluster, jid, &draft.fingerprint);
+        }
+    }
+
+    /// The same for a job whose alert was already firing: a watchdog that takes over looks
+    /// at every one, since the one before may have died before it restarted the job. A job
+    /// it did restart is no longer its spec's job, so nothing is restarted twice.
+    pub fn consider_job(&self, cluster: &str, jid: &str, fingerprint: &str) {
+        if !self.busy.lock().unwrap_or_else(|p| p.into_inner()).insert(fingerprint.to_string()) {
             return;
         }
         let this = self.clone();
-        let (cluster, fingerprint) = (draft.cluster.clone(), draft.fingerprint.clone());
+        let (cluster, jid, fingerprint) =
+            (cluster.to_string(), jid.to_string(), fingerprint.to_string());
         tokio::spawn(async move {
             this.restart(&cluster, &jid, &fingerprint).await;
             this.busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&fingerprint);

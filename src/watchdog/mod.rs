@@ -275,7 +275,13 @@ impl Task {
                 match store.with(move |s| s.take_lease(LEASE_NAME, &holder, now, period)).await {
                     Ok(lease) if lease.ours && !*active_tx.borrow() => {
                         tracing::info!(holder = %self.holder, "watchdog active");
-                        state = Active::resumed(&store).await;
+                        let firing;
+                        (state, firing) = Active::resumed(&store).await;
+                        for alert in firing.iter().filter(|a| a.rule == rules::JOB_FAILED) {
+                            if let Some(jid) = &alert.job_id {
+                                restarter.consider_job(&alert.cluster, jid, &alert.fingerprint);
+                            }
+                        }
                         changes.splice(0..0, standby_changes.drain(..).map(|(_, c)| c));
                         let _ = active_tx.send(true);
                         self.stats.active.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -372,14 +378,15 @@ struct Active {
 }
 
 impl Active {
-    /// Takes over what the database says is firing.
-    async fn resumed(store: &SharedStore) -> Self {
+    /// Takes over what the database says is firing (returned too).
+    async fn resumed(store: &SharedStore) -> (Self, Vec<AlertRecord>) {
         let mut active = Active::default();
-        match store.with(|s| s.firing_alerts()).await {
-            Ok(firing) => active.evaluator.resume(&firing),
-            Err(e) => tracing::warn!("watchdog: firing alerts: {e}"),
-        }
-        active
+        let firing = store.with(|s| s.firing_alerts()).await.unwrap_or_else(|e| {
+            tracing::warn!("watchdog: firing alerts: {e}");
+            Vec::new()
+        });
+        active.evaluator.resume(&firing);
+        (active, firing)
     }
 
     /// One evaluation, its writes, and (when due) a plan; true when something was written.
