@@ -598,3 +598,56 @@ fn the_header_counts_unhandled_alerts_and_names_a_broken_channel() {
     assert!(header.contains("· 2 alerts "), "the acknowledged one is not counted: {header}");
     assert!(header.contains("channel ops broken"), "{header}");
 }
+
+#[test]
+fn marked_jobs_restart_together_and_those_not_back_stay_marked() {
+    use flinkdeck::ops::recovery::{Outcome, Recovery};
+    let mut app = sample_app();
+    let failed: Vec<String> = app
+        .jobs
+        .rows()
+        .iter()
+        .filter_map(|r| r.get(&app.fleet))
+        .filter(|(_, j)| j.summary.state == JobState::Failed)
+        .map(|(_, j)| j.summary.jid.clone())
+        .collect();
+    assert!(failed.len() >= 2, "the sample has FAILED jobs to mark");
+    press(&mut app, "M");
+    assert_eq!(app.jobs.marked.len(), failed.len());
+    first_job_in_state(&mut app, JobState::Running);
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.jobs.marked.len(), failed.len() + 1, "space marks the selected job");
+    assert!(screen(&app, 120, 24).contains(&format!("{} marked", failed.len() + 1)));
+    press(&mut app, "R");
+    let text = screen(&app, 120, 40);
+    assert!(text.contains(&format!("Restart {} marked jobs?", failed.len() + 1)), "{text}");
+    assert!(app.take_effects().is_empty(), "nothing happens before the answer");
+    press(&mut app, "y");
+    let targets = match app.take_effects().as_slice() {
+        [Effect::Recover(targets)] => targets.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(targets.iter().filter(|t| t.from_checkpoint).count(), failed.len());
+    let recoveries: Vec<Recovery> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Recovery {
+            cluster: t.cluster.clone(),
+            job_id: t.job_id.clone(),
+            name: t.name.clone(),
+            outcome: if i == 0 { Outcome::NoSpec } else { Outcome::Restarted },
+            new_job_id: (i > 0).then(|| format!("new{i}")),
+            restored_from: (i > 0).then(|| "file:/chk-1".into()),
+            error: (i == 0).then(|| "no launch spec runs it".into()),
+        })
+        .collect();
+    app.on_op_update(OpUpdate::RecoveryDone(recoveries));
+    let text = screen(&app, 120, 40);
+    assert!(text.contains(&format!("1 of {} jobs were not restarted", targets.len())), "{text}");
+    assert!(text.contains("no launch spec runs it"), "{text}");
+    assert_eq!(app.jobs.marked.len(), 1, "only the job not back stays marked");
+    assert!(app.jobs.marked.contains(&(targets[0].cluster.clone(), targets[0].job_id.clone())));
+    key(&mut app, KeyCode::Esc);
+    press(&mut app, "U");
+    assert!(app.jobs.marked.is_empty());
+}

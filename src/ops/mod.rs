@@ -1,6 +1,7 @@
 //! Job operations (UI-free): savepoint, stop, cancel, restart, submit and adopt, every one
 //! journalled in SQLite before it is sent and after it answered.
 
+pub mod recovery;
 mod restart;
 mod sql;
 

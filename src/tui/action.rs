@@ -68,7 +68,11 @@ actions! {
         "submit the tab (SET, DDL, one INSERT) as a restartable SQL job", None;
     InsertName => "insert-name", "insert the name into the editor", Some("insert");
     Restart => "restart",
-        "restart: savepoint, stop, resubmit (failed job: from its checkpoint)", Some("restart");
+        "restart: savepoint, stop, resubmit (failed job: from its checkpoint; marked jobs: all)",
+        Some("restart");
+    ToggleMark => "toggle-mark", "mark / unmark the job for a bulk restart", None;
+    MarkFailed => "mark-failed", "mark every FAILED job the list shows", None;
+    UnmarkAll => "unmark-all", "clear every mark", None;
     Savepoint => "savepoint", "trigger a savepoint of the job", None;
     Stop => "stop", "stop the job with a savepoint", None;
     StopDrain => "stop-drain", "stop the job with a savepoint, draining it first", None;

@@ -422,6 +422,21 @@ impl App {
                 self.resync_jobs();
             }
             Action::Back => self.detail = None,
+            Action::ToggleMark if self.detail.is_none() => {
+                self.jobs.toggle_mark(&self.fleet);
+                self.navigate(Action::Down);
+            }
+            Action::MarkFailed => {
+                let added = self.jobs.mark_failed(&self.fleet);
+                self.say(format!(
+                    "marked {added} FAILED jobs ({} marked): R restarts them all",
+                    self.jobs.marked.len()
+                ));
+            }
+            Action::UnmarkAll => self.jobs.marked.clear(),
+            Action::Restart if self.detail.is_none() && !self.jobs.marked.is_empty() => {
+                self.bulk_restart()
+            }
             Action::Savepoint
             | Action::Stop
             | Action::StopDrain

@@ -58,6 +58,8 @@ pub enum Effect {
         contents: String,
     },
     CopyToClipboard(String),
+    /// Restart these jobs, a few at a time (bulk recovery of marked jobs).
+    Recover(Vec<crate::ops::recovery::RecoveryTarget>),
     /// Resume an interrupted restart (by operation id, on its cluster).
     Resume {
         id: i64,

@@ -18,7 +18,7 @@ use crate::gateway::worker::{SqlCommand, SqlEvent};
 use crate::insight::{self, JobInsight};
 use crate::logs::follow::{self, FollowEvent};
 use crate::logs::{FlinkLogSource, LogSource};
-use crate::ops::Operator;
+use crate::ops::{Operator, recovery};
 use crate::store::journal::{JarProgram, Program, SqlProgram};
 
 /// Reads the config again (file, then the command line's overrides); runs off the loop.
@@ -104,6 +104,24 @@ impl Effects {
             Effect::ReloadConfig => {
                 let (reload, reloaded) = (self.reload.clone(), self.reloaded.clone());
                 tokio::task::spawn_blocking(move || drop(reloaded.send(reload())));
+            }
+            Effect::Recover(targets) => {
+                let operators: std::collections::HashMap<_, _> = targets
+                    .iter()
+                    .map(|t| (t.cluster.clone(), engine.operator(&t.cluster)))
+                    .collect();
+                let updates = self.updates.clone();
+                tokio::spawn(async move {
+                    let total = targets.len();
+                    let mut done = 0;
+                    let recoveries = recovery::recover(targets, &operators, |r| {
+                        done += 1;
+                        let recovery = Box::new(r.clone());
+                        let _ = updates.send(OpUpdate::Recovered { done, total, recovery });
+                    })
+                    .await;
+                    let _ = updates.send(OpUpdate::RecoveryDone(recoveries));
+                });
             }
             Effect::FetchInsight { cluster, jid } => {
                 let client = engine.client(&cluster)?;

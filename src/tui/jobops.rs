@@ -6,6 +6,7 @@ use super::app::{App, Effect, Overlay};
 use super::panes::confirm::Confirm;
 use super::panes::form::JobForm;
 use crate::flink::model::JobState;
+use crate::ops::recovery::{self, Recovery, RecoveryTarget};
 use crate::store::journal::{Operation, Phase};
 
 /// A job action the console can ask for.
@@ -42,6 +43,14 @@ pub enum OpUpdate {
     Interrupted(Vec<Operation>),
     /// A copy or adoption form, pre-filled.
     Form(JobForm),
+    /// One job of a bulk restart finished (`done` of `total`).
+    Recovered {
+        done: usize,
+        total: usize,
+        recovery: Box<Recovery>,
+    },
+    /// A bulk restart finished: what became of every job.
+    RecoveryDone(Vec<Recovery>),
 }
 
 fn phase_text(phase: Phase) -> &'static str {
@@ -166,7 +175,80 @@ impl App {
             }
             OpUpdate::Interrupted(ops) => self.offer_resume(ops),
             OpUpdate::Form(form) => self.overlay = Some(Overlay::Form(Box::new(form))),
+            OpUpdate::Recovered { done, total, recovery } => {
+                self.say(format!("bulk restart {done}/{total}: {}", recovery.describe()))
+            }
+            OpUpdate::RecoveryDone(recoveries) => self.recovery_done(recoveries),
         }
+    }
+
+    /// Asks to restart every marked job; jobs on read-only clusters are refused up front.
+    pub(super) fn bulk_restart(&mut self) {
+        let mut targets = Vec::new();
+        let mut refused = Vec::new();
+        for (cluster, jid) in &self.jobs.marked {
+            let Some(index) = self.fleet.cluster_index(cluster) else { continue };
+            let status = &self.fleet.clusters[index];
+            let Some(job) = status.jobs.iter().find(|j| &j.summary.jid == jid) else { continue };
+            if self.read_only || status.read_only {
+                refused.push(format!("{} ({cluster}, read-only)", job.summary.name));
+            } else {
+                targets.push(RecoveryTarget::of(status, job));
+            }
+        }
+        if targets.is_empty() {
+            self.say_error(match refused.is_empty() {
+                true => "the marked jobs are gone from the list: nothing to restart".into(),
+                false => format!("nothing to restart: {}", refused.join(", ")),
+            });
+            return;
+        }
+        let down = targets.iter().filter(|t| t.from_checkpoint).count();
+        let mut body = vec![
+            format!(
+                "{} marked jobs: {down} that are down restart from their latest checkpoint, {} \
+                 running ones from a fresh savepoint; {} at a time.",
+                targets.len(),
+                targets.len() - down,
+                recovery::CONCURRENCY
+            ),
+            list_some(targets.iter().map(|t| format!("{} ({})", t.name, t.cluster))),
+        ];
+        if !refused.is_empty() {
+            body.push(format!("Left alone: {}", refused.join(", ")));
+        }
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+            title: format!("Restart {} marked jobs?", targets.len()),
+            body,
+            on_yes: Effect::Recover(targets),
+            on_no: None,
+            yes_label: "restart all".into(),
+            no_label: "keep them".into(),
+        })));
+    }
+
+    /// Unmarks the jobs that are back, and lists those that are not.
+    fn recovery_done(&mut self, recoveries: Vec<Recovery>) {
+        for r in recoveries.iter().filter(|r| r.is_back()) {
+            self.jobs.marked.remove(&(r.cluster.clone(), r.job_id.clone()));
+        }
+        self.effects.push(Effect::Refresh);
+        let not_back: Vec<&Recovery> = recoveries.iter().filter(|r| !r.is_back()).collect();
+        if not_back.is_empty() {
+            self.say(format!("bulk restart done: {}", recovery::summary(&recoveries)));
+            return;
+        }
+        let mut body = vec![format!("{}.", recovery::summary(&recoveries))];
+        body.extend(not_back.iter().map(|r| r.describe()));
+        body.push("They stay marked: fix what is said above and press R again.".into());
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm {
+            title: format!("{} of {} jobs were not restarted", not_back.len(), recoveries.len()),
+            body,
+            on_yes: Effect::Refresh,
+            on_no: None,
+            yes_label: "ok".into(),
+            no_label: String::new(),
+        })));
     }
 
     /// Asks about the first interrupted restart; the rest are asked about one by one.
@@ -211,6 +293,17 @@ impl App {
         let rest = std::mem::take(&mut self.pending_resumes);
         self.offer_resume(rest);
     }
+}
+
+/// The first few items, then how many more.
+fn list_some(items: impl ExactSizeIterator<Item = String>) -> String {
+    const SHOWN: usize = 8;
+    let total = items.len();
+    let mut text = items.take(SHOWN).collect::<Vec<_>>().join(", ");
+    if total > SHOWN {
+        text.push_str(&format!(" and {} more", total - SHOWN));
+    }
+    text
 }
 
 fn short(jid: &str) -> &str {

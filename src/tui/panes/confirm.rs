@@ -20,6 +20,7 @@ pub struct Confirm {
     /// What `n` does; `esc` always just closes.
     pub on_no: Option<Effect>,
     pub yes_label: String,
+    /// Empty for a notice, which has only `y` and `esc`.
     pub no_label: String,
 }
 
@@ -28,14 +29,18 @@ impl Confirm {
         let lines: Vec<Line> =
             self.body.iter().map(|l| Line::styled(l.clone(), theme.style(Role::Text))).collect();
         // The keys sit in the bottom border, so wrapping can never push them out of sight.
-        let keys = Line::from(vec![
+        let mut keys = vec![
             Span::styled(" y ", theme.style(Role::Key)),
             Span::styled(format!("{}  ", self.yes_label), theme.style(Role::Text)),
-            Span::styled(" n ", theme.style(Role::Key)),
-            Span::styled(format!("{}  ", self.no_label), theme.style(Role::Text)),
-            Span::styled(" esc ", theme.style(Role::Key)),
-            Span::styled("close ", theme.style(Role::Muted)),
-        ]);
+        ];
+        // A notice (no `n` label) has nothing to say no to.
+        if !self.no_label.is_empty() {
+            keys.push(Span::styled(" n ", theme.style(Role::Key)));
+            keys.push(Span::styled(format!("{}  ", self.no_label), theme.style(Role::Text)));
+        }
+        keys.push(Span::styled(" esc ", theme.style(Role::Key)));
+        keys.push(Span::styled("close ", theme.style(Role::Muted)));
+        let keys = Line::from(keys);
         let inner = 76u16.min(area.width).saturating_sub(2).max(1) as usize;
         // Word wrapping can take a row more than the width suggests; leave one spare.
         let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum::<usize>() + 1;

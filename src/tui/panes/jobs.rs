@@ -1,6 +1,7 @@
 //! The job list: every job of every cluster, filtered, sorted, drawn a screenful at a time.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -131,6 +132,8 @@ pub struct JobList {
     pub offset: usize,
     /// The selected job's (cluster, id), so the selection follows it across refreshes.
     selected_id: Option<(String, String)>,
+    /// Jobs marked for a bulk action, by (cluster, id): marks survive sorting and filtering.
+    pub marked: BTreeSet<(String, String)>,
 }
 
 impl Default for JobList {
@@ -148,6 +151,7 @@ impl Default for JobList {
             selected: 0,
             offset: 0,
             selected_id: None,
+            marked: BTreeSet::new(),
         }
     }
 }
@@ -250,6 +254,28 @@ impl JobList {
         self.offset = self.offset.min(self.rows.len().saturating_sub(page));
     }
 
+    /// Marks the selected job, or unmarks it if it was marked.
+    pub fn toggle_mark(&mut self, fleet: &Fleet) {
+        let Some((cluster, job)) = self.selected_job(fleet) else { return };
+        let key = (cluster.to_string(), job.summary.jid.clone());
+        if !self.marked.remove(&key) {
+            self.marked.insert(key);
+        }
+    }
+
+    /// Marks every FAILED job the list shows now; the number newly marked.
+    pub fn mark_failed(&mut self, fleet: &Fleet) -> usize {
+        let before = self.marked.len();
+        for r in &self.rows {
+            if let Some((cluster, job)) = r.get(fleet)
+                && job.summary.state == JobState::Failed
+            {
+                self.marked.insert((cluster.to_string(), job.summary.jid.clone()));
+            }
+        }
+        self.marked.len() - before
+    }
+
     pub fn cycle_sort(&mut self) {
         self.sort = self.sort.next();
         self.descending = false;
@@ -288,6 +314,10 @@ impl JobList {
         let filters = self.describe_filters();
         if !filters.is_empty() {
             title.push(Span::styled(format!("{filters} "), theme.style(Role::Accent)));
+        }
+        if !self.marked.is_empty() {
+            let marked = format!("{} marked ", self.marked.len());
+            title.push(Span::styled(marked, theme.style(Role::Warning)));
         }
         let block: Block = pane_block(theme, ctx.focused).title(Line::from(title));
         let inner = block.inner(area);
@@ -333,7 +363,12 @@ impl JobList {
                     state.to_string(),
                     theme.style(Role::for_job(&job.summary.state)),
                 )),
-                name_cell(&job.summary.name, ctx.workbench_jobs.contains(&job.summary.jid), theme),
+                name_cell(
+                    &job.summary.name,
+                    self.marked.contains(&(cluster.to_string(), job.summary.jid.clone())),
+                    ctx.workbench_jobs.contains(&job.summary.jid),
+                    theme,
+                ),
                 Cell::from(Span::styled(cluster.to_string(), theme.style(Role::Muted))),
             ];
             if wide {
@@ -365,13 +400,20 @@ impl JobList {
     }
 }
 
-/// A job's name; one the SQL workbench started carries a `sql` mark.
-fn name_cell(name: &str, from_workbench: bool, theme: &crate::tui::theme::Theme) -> Cell<'static> {
-    if !from_workbench {
-        return Cell::from(name.to_string());
+/// A job's name, after `●` when it is marked and `sql` when the SQL workbench started it.
+fn name_cell(
+    name: &str,
+    marked: bool,
+    from_workbench: bool,
+    theme: &crate::tui::theme::Theme,
+) -> Cell<'static> {
+    let mut spans = Vec::new();
+    if marked {
+        spans.push(Span::styled("● ", theme.style(Role::Warning)));
     }
-    Cell::from(Line::from(vec![
-        Span::styled("sql ", theme.style(Role::Accent)),
-        Span::raw(name.to_string()),
-    ]))
+    if from_workbench {
+        spans.push(Span::styled("sql ", theme.style(Role::Accent)));
+    }
+    spans.push(Span::raw(name.to_string()));
+    Cell::from(Line::from(spans))
 }
