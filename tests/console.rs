@@ -563,40 +563,112 @@ fn quitting_gives_the_real_terminal_back() {
     }
 }
 
-#[test]
-fn the_header_counts_unhandled_alerts_and_names_a_broken_channel() {
-    use flinkdeck::store::alerting::AlertRecord;
-    use flinkdeck::store::outbox::ChannelHealth;
-    let mut app = sample_app();
-    assert!(!screen(&app, 120, 24).lines().next().unwrap().contains("alert"));
-    let alert = |id: i64, acked: bool| AlertRecord {
+fn alert(id: i64, acked: bool) -> flinkdeck::store::alerting::AlertRecord {
+    flinkdeck::store::alerting::AlertRecord {
         id,
-        fingerprint: format!("job_failed|a|j{id}"),
+        fingerprint: format!("job_failed|prod-a|j{id}"),
         rule: "job_failed".into(),
-        cluster: "a".into(),
+        cluster: "prod-a".into(),
         job_id: Some(format!("j{id}")),
-        job_name: Some("orders".into()),
+        job_name: Some(format!("orders-{id}")),
         jobs: Vec::new(),
-        summary: "job orders FAILED".into(),
-        cause: None,
-        action: None,
-        link: None,
-        started_ms: NOW_MS,
-        updated_ms: NOW_MS,
+        summary: format!("job orders-{id} FAILED"),
+        cause: Some("java.lang.RuntimeException: boom".into()),
+        action: Some("restarted automatically 1/3 in 30m".into()),
+        link: Some(format!("http://127.0.0.1:8081/#/job/running/j{id}/overview")),
+        started_ms: NOW_MS - 60_000,
+        updated_ms: NOW_MS - 60_000,
         resolved_ms: None,
         resolution: None,
         acked_by: acked.then(|| "ana".into()),
         acked_ms: acked.then_some(NOW_MS),
-    };
-    let view = flinkdeck::watchdog::WatchdogView {
-        alerts: vec![alert(1, false), alert(2, false), alert(3, true)],
-        channels: vec![ChannelHealth { channel: "ops".into(), broken: true, ..Default::default() }],
+    }
+}
+
+fn watchdog_view() -> flinkdeck::watchdog::WatchdogView {
+    use flinkdeck::store::alerting::Silence;
+    use flinkdeck::store::outbox::ChannelHealth;
+    let mut resolved = alert(4, false);
+    resolved.resolved_ms = Some(NOW_MS - 5_000);
+    resolved.resolution = Some("back RUNNING as job j5 after 4.1 s".into());
+    flinkdeck::watchdog::WatchdogView {
+        active: true,
+        alerts: vec![alert(1, false), alert(2, false), alert(3, true), resolved],
+        channels: vec![ChannelHealth {
+            channel: "ops".into(),
+            broken: true,
+            pending: 2,
+            last_error: Some("404 Not Found: no such hook".into()),
+            ..Default::default()
+        }],
+        silences: vec![Silence {
+            id: 7,
+            cluster: Some("prod-b".into()),
+            job: None,
+            rule: None,
+            starts_ms: NOW_MS - 1_000,
+            ends_ms: NOW_MS + 3_600_000,
+            created_by: "ana".into(),
+            comment: Some("maintenance".into()),
+        }],
         ..Default::default()
-    };
-    app.on_watchdog(view);
+    }
+}
+
+#[test]
+fn the_header_counts_unhandled_alerts_and_names_a_broken_channel() {
+    let mut app = sample_app();
+    assert!(!screen(&app, 120, 24).lines().next().unwrap().contains("alert"));
+    app.on_watchdog(watchdog_view());
     let header = screen(&app, 120, 24).lines().next().unwrap().to_string();
-    assert!(header.contains("· 2 alerts "), "the acknowledged one is not counted: {header}");
+    assert!(header.contains("· 2 alerts ! "), "the acknowledged one is not counted: {header}");
     assert!(header.contains("channel ops broken"), "{header}");
+}
+
+#[test]
+fn the_alerts_pane_acknowledges_silences_and_tests() {
+    use flinkdeck::tui::alertops::AlertRequest;
+    let mut app = sample_app();
+    app.on_watchdog(watchdog_view());
+    press(&mut app, "a");
+    app.on_resize(120, 30);
+    let text = screen(&app, 120, 30);
+    insta::assert_snapshot!(text);
+    for expected in ["BROKEN", "FIRING", "ACKED", "RESOLVED", "maintenance", "boom"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    press(&mut app, "a");
+    assert_eq!(app.take_effects(), vec![Effect::Alert(AlertRequest::Ack { id: 1 })]);
+    press(&mut app, "s");
+    assert!(matches!(app.overlay, Some(Overlay::Silence(_))));
+    // The duration field has the focus: a typo is said in the form, nothing is lost.
+    key(&mut app, KeyCode::Backspace);
+    key(&mut app, KeyCode::Backspace);
+    press(&mut app, "soon");
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(&app.overlay, Some(Overlay::Silence(form)) if form.error.is_some()));
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, "30m");
+    key(&mut app, KeyCode::Enter);
+    match app.take_effects().as_slice() {
+        [Effect::Alert(AlertRequest::Silence(silence))] => {
+            assert_eq!(silence.cluster.as_deref(), Some("prod-a"));
+            assert_eq!(silence.job.as_deref(), Some("orders-1"));
+            assert_eq!(silence.rule.as_deref(), Some("job_failed"));
+            assert_eq!(silence.ends_ms - silence.starts_ms, 30 * 60_000);
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&mut app, "g");
+    press(&mut app, "t");
+    assert_eq!(app.take_effects(), vec![Effect::Alert(AlertRequest::TestChannel("ops".into()))]);
+    press(&mut app, "G");
+    press(&mut app, "x");
+    assert_eq!(app.take_effects(), vec![Effect::Alert(AlertRequest::ExpireSilence { id: 7 })]);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.alerts.is_none(), "esc goes back to the job list");
 }
 
 #[test]

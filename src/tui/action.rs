@@ -40,6 +40,13 @@ macro_rules! actions {
 actions! {
     Open => "open", "open the job / show the cluster's jobs", Some("open");
     OpenWorkbench => "open-workbench", "open the SQL workbench", None;
+    ShowAlerts => "show-alerts",
+        "show the alerts: firing, resolved, silences, channel health", None;
+    AckAlert => "ack-alert", "acknowledge the alert: it is not announced again", Some("ack");
+    SilenceAlerts => "silence-alerts", "silence alerts like this one for a while", Some("silence");
+    ExpireSilence => "expire-silence", "end the selected silence now", Some("end silence");
+    TestChannel => "test-channel", "send a test message to the selected channel", Some("test");
+    RetryChannel => "retry-channel", "send the channel's pending messages now", None;
     ShowJobs => "show-jobs", "show the job list", Some("jobs");
     RunStatement => "run-statement",
         "run the statement under the cursor (or the selection)", Some("run");

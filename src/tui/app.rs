@@ -44,6 +44,7 @@ pub enum Overlay {
     Palette(Palette),
     Confirm(Box<Confirm>),
     Form(Box<JobForm>),
+    Silence(Box<super::panes::silence_form::SilenceForm>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +83,8 @@ pub struct App {
     pub(super) pending_resumes: Vec<crate::store::journal::Operation>,
     /// The watchdog's alerts, silences and channels, as last reported.
     pub watchdog: crate::watchdog::WatchdogView,
+    /// The Alerts pane, over the job list, when open.
+    pub alerts: Option<super::panes::alerts::AlertsPane>,
 }
 
 impl App {
@@ -116,6 +119,7 @@ impl App {
             effects: Vec::new(),
             pending_resumes: Vec::new(),
             watchdog: Default::default(),
+            alerts: None,
         };
         app.jobs.sync(&app.fleet, now_ms);
         app.saved_tabs = super::workbench::SavedTabs::of(&app.workbench);
@@ -162,6 +166,8 @@ impl App {
             Context::Logs
         } else if self.detail.is_some() {
             Context::Detail
+        } else if self.alerts.is_some() {
+            Context::Alerts
         } else if self.focus == Focus::Clusters {
             Context::Clusters
         } else {
@@ -318,6 +324,7 @@ impl App {
                     FormOutcome::Cancelled => {}
                     FormOutcome::Done(effect) => self.effects.push(*effect),
                 },
+                Overlay::Silence(form) => self.silence_key(key, form),
             }
             return;
         }
@@ -365,7 +372,7 @@ impl App {
 
     /// Carries out one action in the current context.
     pub fn dispatch(&mut self, action: Action) {
-        if self.sql_action(action) || self.log_action(action) {
+        if self.sql_action(action) || self.log_action(action) || self.alerts_action(action) {
             return;
         }
         match action {
@@ -376,6 +383,10 @@ impl App {
                 self.should_quit = true;
             }
             Action::OpenWorkbench => self.open_workbench(),
+            Action::ShowAlerts => {
+                self.screen = Screen::Fleet;
+                self.open_alerts();
+            }
             Action::ShowJobs => self.screen = Screen::Fleet,
             Action::Help => self.overlay = Some(Overlay::Help(Help::new(self.context()))),
             Action::Palette => {

@@ -11,6 +11,7 @@ use super::app::{App, Focus, Overlay, Screen};
 use super::keymap::Context;
 use super::layout::Areas;
 use super::panes::RenderContext;
+use super::panes::alerts::Context as AlertsContext;
 use super::theme::Role;
 use crate::fleet::Health;
 
@@ -42,6 +43,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(Overlay::Palette(palette)) => palette.render(theme, area, buf),
         Some(Overlay::Confirm(confirm)) => confirm.render(theme, area, buf),
         Some(Overlay::Form(form)) => form.render(theme, area, buf),
+        Some(Overlay::Silence(form)) => form.render(theme, area, buf),
         None => {}
     }
 }
@@ -53,10 +55,14 @@ fn fleet_body<'a>(
     buf: &mut Buffer,
 ) {
     let theme = app.theme();
-    match (&app.log_view, &app.detail) {
-        (Some(view), _) => view.render(theme, areas.body, buf),
-        (None, Some(detail)) => detail.render(&ctx(true), areas.body, buf),
-        (None, None) => {
+    match (&app.log_view, &app.detail, &app.alerts) {
+        (Some(view), _, _) => view.render(theme, areas.body, buf),
+        (None, Some(detail), _) => detail.render(&ctx(true), areas.body, buf),
+        (None, None, Some(pane)) => {
+            let ctx = AlertsContext { theme, now_ms: app.now_ms, offset: app.offset };
+            pane.render(&app.watchdog, &ctx, areas.body, buf)
+        }
+        (None, None, None) => {
             app.clusters.render(&ctx(app.focus == Focus::Clusters), areas.clusters, buf);
             app.jobs.render(&ctx(app.focus == Focus::Jobs), areas.jobs, buf);
         }
@@ -85,6 +91,11 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
     if alerts > 0 {
         let label = if alerts == 1 { "alert" } else { "alerts" };
         spans.push(Span::styled(format!("· {alerts} {label} "), theme.style(Role::Error)));
+        if app.alerts.is_none()
+            && let Some(key) = app.keymap.first_key(Context::Global, Action::ShowAlerts)
+        {
+            spans.push(Span::styled(format!("{key} "), theme.style(Role::Key)));
+        }
     }
     for channel in app.watchdog.channels.iter().filter(|c| c.broken) {
         spans.push(Span::styled(

@@ -60,6 +60,8 @@ pub enum Effect {
     CopyToClipboard(String),
     /// Restart these jobs, a few at a time (bulk recovery of marked jobs).
     Recover(Vec<crate::ops::recovery::RecoveryTarget>),
+    /// Acknowledge, silence, test-send: what the Alerts pane asks for.
+    Alert(super::alertops::AlertRequest),
     /// Resume an interrupted restart (by operation id, on its cluster).
     Resume {
         id: i64,

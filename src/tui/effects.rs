@@ -123,6 +123,7 @@ impl Effects {
                     let _ = updates.send(OpUpdate::RecoveryDone(recoveries));
                 });
             }
+            Effect::Alert(request) => super::alertops::run(request, engine, &self.updates),
             Effect::FetchInsight { cluster, jid } => {
                 let client = engine.client(&cluster)?;
                 let (tx, store) = (self.insights.clone(), engine.journal().ok().cloned());

@@ -18,6 +18,7 @@ pub enum Context {
     Jobs,
     Clusters,
     Detail,
+    Alerts,
     Logs,
     SqlEditor,
     SqlResults,
@@ -25,10 +26,11 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Jobs,
         Context::Clusters,
         Context::Detail,
+        Context::Alerts,
         Context::Logs,
         Context::SqlEditor,
         Context::SqlResults,
@@ -42,6 +44,7 @@ impl Context {
             Context::Jobs => "jobs",
             Context::Clusters => "clusters",
             Context::Detail => "detail",
+            Context::Alerts => "alerts",
             Context::Logs => "logs",
             Context::SqlEditor => "sql-editor",
             Context::SqlResults => "sql-results",
@@ -55,6 +58,7 @@ impl Context {
             Context::Jobs => "Job list",
             Context::Clusters => "Session clusters",
             Context::Detail => "Job detail",
+            Context::Alerts => "Alerts",
             Context::Logs => "Log viewer",
             Context::SqlEditor => "SQL editor",
             Context::SqlResults => "SQL results",

@@ -4,6 +4,7 @@
 //! batch of events. The loop never waits on the network or on SQLite.
 
 pub mod action;
+pub mod alertops;
 pub mod app;
 pub mod draw;
 pub mod effect;

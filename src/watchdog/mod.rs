@@ -105,7 +105,20 @@ pub type ViewFn = Arc<dyn Fn(WatchdogView) + Send + Sync>;
 
 enum Control {
     Config(Box<Config>),
+    /// Something changed in the database (an ack, a silence, a retry asked for): plan,
+    /// wake the senders and report the view now, not at the next round.
+    Refresh,
     Stop(oneshot::Sender<()>),
+}
+
+/// Asks a running watchdog to look again at once; cheap to clone into a task.
+#[derive(Clone)]
+pub struct WatchdogHandle(mpsc::UnboundedSender<Control>);
+
+impl WatchdogHandle {
+    pub fn refresh(&self) {
+        let _ = self.0.send(Control::Refresh);
+    }
 }
 
 /// The running watchdog. Dropping it stops it (without giving the lease up: call
@@ -147,6 +160,10 @@ impl Watchdog {
 
     pub fn reconfigure(&self, config: Config) {
         let _ = self.control.send(Control::Config(Box::new(config)));
+    }
+
+    pub fn handle(&self) -> WatchdogHandle {
+        WatchdogHandle(self.control.clone())
     }
 
     /// Stops and gives the lease up, so a standby takes over at once.
@@ -241,6 +258,11 @@ impl Task {
                             senders = self.senders(&store, &active_rx);
                         }
                         state.next_plan_ms = 0;
+                    }
+                    Some(Control::Refresh) => {
+                        state.next_plan_ms = 0;
+                        next_view = 0;
+                        senders.queued.values().for_each(|queued| queued.notify_one());
                     }
                     Some(Control::Stop(done)) => {
                         self.release(&store, &active_tx).await;

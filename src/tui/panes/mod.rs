@@ -1,5 +1,6 @@
 //! The console's panes. Each owns its state and draws itself from it; none does I/O.
 
+pub mod alerts;
 pub mod clusters;
 pub mod confirm;
 pub mod detail;
@@ -8,6 +9,7 @@ pub mod help;
 pub mod jobs;
 pub mod logview;
 pub mod palette;
+pub mod silence_form;
 
 use chrono::FixedOffset;
 use ratatui::widgets::{Block, BorderType};
