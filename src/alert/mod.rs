@@ -2,6 +2,7 @@
 //! console, the CLI (`flinkdeck alert test`) and the headless service.
 
 pub mod channel;
+pub mod sign;
 pub mod webhook;
 
 use std::time::Duration;
