@@ -43,7 +43,7 @@ impl fmt::Debug for ChannelConfig {
         f.debug_struct("ChannelConfig")
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field("url", &self.url)
+            .field("url", &super::redact_url(&self.url))
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("secret_env", &self.secret_env)
             .field("secret_file", &self.secret_file)

@@ -2,6 +2,7 @@
 //! console, the CLI (`flinkdeck alert test`) and the headless service.
 
 pub mod channel;
+pub mod redact;
 pub mod sign;
 pub mod webhook;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use channel::{ChannelConfig, ChannelKind, validate_channels};
+pub use redact::{redact, redact_url};
 
 /// Whether a message says a problem started or ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

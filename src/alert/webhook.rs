@@ -24,7 +24,9 @@ pub async fn send(http: &reqwest::Client, channel: &ChannelConfig, message: &Mes
             let body = response.text().await.unwrap_or_default();
             classify(status, retry_after, &body)
         }
-        Err(error) => Delivery::Retry { after: None, why: innermost(&error) },
+        Err(error) => {
+            Delivery::Retry { after: None, why: super::redact(&innermost(&error), &channel.url) }
+        }
     }
 }
 
