@@ -3,6 +3,7 @@
 
 pub mod channel;
 pub mod redact;
+pub mod render;
 pub mod sign;
 pub mod webhook;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use channel::{ChannelConfig, ChannelKind, validate_channels};
 pub use redact::{redact, redact_url};
+pub use render::render;
 
 /// Whether a message says a problem started or ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
