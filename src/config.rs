@@ -43,11 +43,23 @@ pub struct PollSettings {
     pub interval_ms: u64,
     pub timeout_ms: u64,
     pub max_backoff_ms: u64,
+    /// Requests per second per cluster for the running jobs' checkpoint stats, on top of
+    /// the overview polls (0: no probes, so no checkpoint alerts).
+    pub probe_budget: f64,
+    /// The least time between two probes of one job, so a small cluster is not probed
+    /// needlessly often.
+    pub probe_every_ms: u64,
 }
 
 impl Default for PollSettings {
     fn default() -> Self {
-        Self { interval_ms: 2000, timeout_ms: 5000, max_backoff_ms: 30_000 }
+        Self {
+            interval_ms: 2000,
+            timeout_ms: 5000,
+            max_backoff_ms: 30_000,
+            probe_budget: 2.0,
+            probe_every_ms: 10_000,
+        }
     }
 }
 
@@ -301,6 +313,12 @@ impl Config {
     fn validate(&self) -> Result<(), String> {
         if self.poll.interval_ms < 200 {
             return Err(format!("poll.interval_ms = {} is below 200", self.poll.interval_ms));
+        }
+        if !(0.0..=50.0).contains(&self.poll.probe_budget) {
+            return Err(format!(
+                "poll.probe_budget = {} is outside 0 to 50 requests per second",
+                self.poll.probe_budget
+            ));
         }
         if self.poll.timeout_ms == 0 {
             return Err("poll.timeout_ms must be above 0".into());

@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let settings = PollSettings { interval_ms: 2000, timeout_ms: 1000, max_backoff_ms: 30_000 };
+        let settings = PollSettings { interval_ms: 2000, timeout_ms: 1000, ..Default::default() };
         let delays: Vec<_> = (0..7).map(|f| next_delay(&settings, f).as_millis()).collect();
         assert_eq!(delays, vec![2000, 4000, 8000, 16000, 30000, 30000, 30000]);
         let capped = PollSettings { max_backoff_ms: 100, ..settings };

@@ -15,7 +15,13 @@ mod sim;
 
 use sim::{Behavior, SimCluster};
 
-const POLL: PollSettings = PollSettings { interval_ms: 100, timeout_ms: 1000, max_backoff_ms: 500 };
+const POLL: PollSettings = PollSettings {
+    interval_ms: 100,
+    timeout_ms: 1000,
+    max_backoff_ms: 500,
+    probe_budget: 2.0,
+    probe_every_ms: 10_000,
+};
 
 fn config(clusters: &[String]) -> Config {
     Config {

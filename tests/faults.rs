@@ -65,7 +65,12 @@ async fn a_bad_cluster_never_holds_up_the_good_ones() {
         parse_cluster_flag(&format!("garbage={}", garbage.url())).unwrap(),
         parse_cluster_flag(&format!("down=http://127.0.0.1:{}", closed_port())).unwrap(),
     ];
-    let poll = PollSettings { interval_ms: 200, timeout_ms: 1000, max_backoff_ms: 10_000 };
+    let poll = PollSettings {
+        interval_ms: 200,
+        timeout_ms: 1000,
+        max_backoff_ms: 10_000,
+        ..Default::default()
+    };
     let config = Config { poll, clusters, ..Config::default() };
     let dir = tempfile::tempdir().unwrap();
     let options =

@@ -142,7 +142,12 @@ async fn pollers_feed_the_fleet_and_the_cache_records_the_timeline() {
     let dirs = tempfile::tempdir().unwrap();
     let db = dirs.path().join("cache.sqlite3");
     let config = Config {
-        poll: PollSettings { interval_ms: 300, timeout_ms: 2000, max_backoff_ms: 2000 },
+        poll: PollSettings {
+            interval_ms: 300,
+            timeout_ms: 2000,
+            max_backoff_ms: 2000,
+            ..Default::default()
+        },
         clusters: cluster_flags(state).iter().map(|f| parse_cluster_flag(f).unwrap()).collect(),
         ..Config::default()
     };

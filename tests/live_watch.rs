@@ -219,6 +219,14 @@ async fn two_watchers_announce_a_failure_restart_it_once_from_its_checkpoint_and
     .unwrap();
     let jid = submitted["job_id"].as_str().unwrap().to_string();
 
+    // The checkpoint probe reaches the running job within the cluster's request budget.
+    eventually("the checkpoint probe", Duration::from_secs(10), async || {
+        let url = format!("http://127.0.0.1:{active}/metrics");
+        let metrics = reqwest::get(url).await.ok()?.text().await.ok()?;
+        metrics.contains("flinkdeck_checkpoint_probed_jobs{cluster=\"w\"} 1").then_some(())
+    })
+    .await;
+
     // The failure is announced: one firing message about the job, keyed.
     let firing = eventually("the failure announced", Duration::from_secs(40), async || {
         hook.messages()

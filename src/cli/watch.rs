@@ -157,6 +157,23 @@ fn metrics(seen: &Seen, stats: &WatchdogStats) -> String {
             })
             .collect(),
     );
+    let now = crate::fleet::now_ms();
+    let coverage: Vec<_> = clusters.iter().map(|c| (&c.name, c.probe_coverage(now))).collect();
+    gauge(
+        "flinkdeck_checkpoint_probed_jobs",
+        "Running jobs whose checkpoints the probe has seen.",
+        coverage.iter().map(|(c, (n, _))| (format!("{{cluster=\"{c}\"}}"), *n as u64)).collect(),
+    );
+    gauge(
+        "flinkdeck_checkpoint_probe_age_seconds",
+        "Age of the oldest checkpoint probe of a running job (jobs / poll.probe_budget).",
+        coverage
+            .iter()
+            .filter_map(|(c, (_, age))| {
+                Some((format!("{{cluster=\"{c}\"}}"), (*age)? as u64 / 1000))
+            })
+            .collect(),
+    );
     gauge(
         "flinkdeck_alerts_firing",
         "Alerts firing now.",

@@ -3,6 +3,7 @@
 //! operator), the fleet (in its own task), the cache writer and the operations journal.
 //! [`Engine::start`] returns it with the stream of [`EngineEvent`]s.
 
+mod probe;
 mod pump;
 mod registry;
 
@@ -11,9 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::{Auth, ClusterConfig, Config};
+use crate::fleet::probe::ProbeReport;
 use crate::fleet::{Fleet, FleetChange, PollReport, now_ms};
 use crate::flink::FlinkClient;
 use crate::gateway::GatewayClient;
@@ -85,6 +87,8 @@ pub struct Engine {
     /// Each cluster's operator, shared with the watchdog.
     operators: Operators,
     watchdog: Option<Watchdog>,
+    /// What the probers read (the fleet now) and where they report, where a watchdog runs.
+    probes: Option<(watch::Receiver<Fleet>, mpsc::UnboundedSender<ProbeReport>)>,
 }
 
 impl Engine {
@@ -141,14 +145,18 @@ impl Engine {
             }
             _ => (None, None),
         };
+        let (fleet_now, fleet_rx) = watch::channel(cached.clone());
+        let (probes_tx, probes_rx) = mpsc::unbounded_channel();
+        let probes = (options.watch && watchdog.is_some()).then_some((fleet_rx, probes_tx));
         let pump = Pump {
+            fleet_now,
             fleet: cached.clone(),
             writer: writer.clone(),
             cache: journal.as_ref().ok().cloned(),
             events: events_tx.clone(),
             watchdog: watchdog_tx,
         };
-        tokio::spawn(pump.run(control_rx, reports_rx));
+        tokio::spawn(pump.run(control_rx, reports_rx, probes_rx));
         let progress: ProgressFn = Arc::new(move |op: &Operation| {
             let _ = events_tx.send(EngineEvent::Operation(Box::new(op.clone())));
         });
@@ -167,6 +175,7 @@ impl Engine {
             cache_notice,
             operators,
             watchdog,
+            probes,
         };
         engine.registry = Registry::build(&engine.parts());
         engine.share_operators();
@@ -196,6 +205,7 @@ impl Engine {
             gateway: &self.gateway,
             progress: &self.progress,
             reports: self.reports.as_ref(),
+            probes: self.probes.as_ref(),
         }
     }
 

@@ -2,10 +2,11 @@
 //! changes come in; each batch is folded into the fleet once, written to the cache with what it
 //! changed, and handed on as one [`EngineEvent::Fleet`].
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{EngineEvent, FleetUpdate};
 use crate::config::ClusterConfig;
+use crate::fleet::probe::ProbeReport;
 use crate::fleet::{ClusterStatus, Fleet, PollReport};
 use crate::store::{SharedStore, StoreWriter};
 
@@ -19,6 +20,8 @@ pub(super) enum Control {
 
 pub(super) struct Pump {
     pub fleet: Fleet,
+    /// The fleet after each batch, for the probers to pick jobs from.
+    pub fleet_now: watch::Sender<Fleet>,
     pub writer: Option<StoreWriter>,
     /// Where a newly added cluster's cached picture comes from.
     pub cache: Option<SharedStore>,
@@ -32,10 +35,13 @@ impl Pump {
         mut self,
         mut control: mpsc::UnboundedReceiver<Control>,
         mut reports: mpsc::Receiver<PollReport>,
+        mut probes: mpsc::UnboundedReceiver<ProbeReport>,
     ) {
         loop {
             let mut update = FleetUpdate::default();
             let mut replies = Vec::new();
+            // Whether anything but probes came in (a poll, a new cluster set).
+            let mut moved = true;
             // A control message is always handled before the reports that follow it: a new
             // cluster's poller is started only after its `Clusters` was sent.
             tokio::select! {
@@ -45,14 +51,27 @@ impl Pump {
                     None => return,
                 },
                 Some(report) = reports.recv() => self.apply(report, &mut update),
+                Some(probe) = probes.recv() => {
+                    moved = false;
+                    update.changes.extend(self.fleet.apply_probe(probe));
+                }
             }
             while let Ok(message) = control.try_recv() {
+                moved = true;
                 self.handle(message, &mut update, &mut replies).await;
             }
             while let Ok(report) = reports.try_recv() {
                 self.apply(report, &mut update);
             }
+            while let Ok(probe) = probes.try_recv() {
+                update.changes.extend(self.fleet.apply_probe(probe));
+            }
+            // A probe that changed nothing rides along with the next poll's batch.
+            if !moved && update.polled.is_empty() && update.changes.is_empty() {
+                continue;
+            }
             update.fleet = self.fleet.clone();
+            self.fleet_now.send_replace(update.fleet.clone());
             for reply in replies {
                 let _ = reply.send(update.clone());
             }

@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
+use super::probe::Prober;
 use crate::config::{ClusterConfig, Config};
-use crate::fleet::PollReport;
+use crate::fleet::probe::ProbeReport;
+use crate::fleet::{Fleet, PollReport};
 use crate::flink::{FlinkClient, FlinkError};
 use crate::gateway::GatewayClient;
 use crate::ops::{Operator, ProgressFn};
@@ -24,6 +26,9 @@ pub(super) struct ClusterEntry {
     pub operator: Result<Operator, String>,
     /// Dropping it stops the poller.
     pub poller: Option<Poller>,
+    /// The checkpoint prober, where the watchdog runs; dropping it stops it.
+    #[expect(dead_code, reason = "held for its Drop, which stops the prober")]
+    pub prober: Option<Prober>,
 }
 
 /// What a change of the cluster set did, by cluster name.
@@ -63,6 +68,8 @@ pub(super) struct Parts<'a> {
     pub progress: &'a ProgressFn,
     /// Where pollers send their reports; none for a one-shot engine.
     pub reports: Option<&'a mpsc::Sender<PollReport>>,
+    /// The fleet as it is now and where probes go; none where no watchdog runs.
+    pub probes: Option<&'a (watch::Receiver<Fleet>, mpsc::UnboundedSender<ProbeReport>)>,
 }
 
 impl Parts<'_> {
@@ -78,7 +85,17 @@ impl Parts<'_> {
             )),
             _ => None,
         };
-        ClusterEntry { config: cluster.clone(), client, operator, poller }
+        let prober = match (&client, self.probes) {
+            (Ok(client), Some((fleet, reports))) => Prober::spawn(
+                cluster.name.clone(),
+                client.clone(),
+                &self.config.poll,
+                fleet.clone(),
+                reports.clone(),
+            ),
+            _ => None,
+        };
+        ClusterEntry { config: cluster.clone(), client, operator, poller, prober }
     }
 
     fn operator(

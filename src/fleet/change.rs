@@ -33,6 +33,17 @@ pub enum FleetChange {
     ClusterDown { cluster: String, error: String },
     /// The cluster has fewer TaskManagers than at the last answer.
     TaskManagersLost { cluster: String, from: u32, to: u32 },
+    /// A probe found `failed` more failed checkpoints of a running job than the last one.
+    CheckpointsFailed {
+        cluster: String,
+        jid: String,
+        name: String,
+        failed: u64,
+        reason: Option<String>,
+        at_ms: i64,
+    },
+    /// A probe found a newer completed checkpoint (acknowledged at `at_ms`).
+    CheckpointCompleted { cluster: String, jid: String, name: String, id: u64, at_ms: i64 },
 }
 
 impl FleetChange {
@@ -44,7 +55,9 @@ impl FleetChange {
             | Self::TasksFailed { cluster, .. }
             | Self::ClusterUp { cluster }
             | Self::ClusterDown { cluster, .. }
-            | Self::TaskManagersLost { cluster, .. } => cluster,
+            | Self::TaskManagersLost { cluster, .. }
+            | Self::CheckpointsFailed { cluster, .. }
+            | Self::CheckpointCompleted { cluster, .. } => cluster,
         }
     }
 }

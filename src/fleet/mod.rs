@@ -6,6 +6,7 @@
 //! the engine hands the console after every batch of polls) costs a few pointer copies.
 
 mod change;
+pub mod probe;
 
 use std::sync::Arc;
 
@@ -83,6 +84,8 @@ pub struct ClusterStatus {
     /// Epoch ms of the last successful poll (this process or a cached one).
     pub last_ok_ms: Option<i64>,
     pub jobs: Arc<Vec<Job>>,
+    /// The running jobs' checkpoints, as the probe last saw them (per job id).
+    pub probes: probe::Probes,
 }
 
 impl ClusterStatus {
@@ -97,6 +100,7 @@ impl ClusterStatus {
             last_error: None,
             last_ok_ms: None,
             jobs: Arc::default(),
+            probes: Arc::default(),
         }
     }
 
@@ -240,6 +244,22 @@ impl Fleet {
                         .map(|summary| Job::new(&name, summary, report.at_ms))
                         .collect(),
                 );
+                // Probes of jobs that stopped running are of no use any more.
+                let running: std::collections::HashSet<&str> = cluster
+                    .jobs
+                    .iter()
+                    .filter(|j| !j.summary.state.is_terminal())
+                    .map(|j| j.summary.jid.as_str())
+                    .collect();
+                if cluster.probes.keys().any(|jid| !running.contains(jid.as_str())) {
+                    let kept = cluster
+                        .probes
+                        .iter()
+                        .filter(|(jid, _)| running.contains(jid.as_str()))
+                        .map(|(jid, probe)| (jid.clone(), probe.clone()))
+                        .collect();
+                    cluster.probes = Arc::new(kept);
+                }
                 Ok(Observed { overview: snapshot.overview, jobs: cluster.jobs.clone() })
             }
             Err(error) => {

@@ -59,7 +59,8 @@ fn fleet_body<'a>(
         (Some(view), _, _) => view.render(theme, areas.body, buf),
         (None, Some(detail), _) => detail.render(&ctx(true), areas.body, buf),
         (None, None, Some(pane)) => {
-            let ctx = AlertsContext { theme, now_ms: app.now_ms, offset: app.offset };
+            let ctx =
+                AlertsContext { theme, fleet: &app.fleet, now_ms: app.now_ms, offset: app.offset };
             pane.render(&app.watchdog, &ctx, areas.body, buf)
         }
         (None, None, None) => {

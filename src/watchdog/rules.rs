@@ -18,6 +18,8 @@ pub const JOB_CANCELLED: &str = "job_cancelled";
 pub const CLUSTER_UNREACHABLE: &str = "cluster_unreachable";
 pub const TASKMANAGERS_LOST: &str = "taskmanagers_lost";
 pub const NO_FREE_SLOTS: &str = "no_free_slots";
+pub const CHECKPOINTS_FAILING: &str = "checkpoints_failing";
+pub const CHECKPOINT_STALE: &str = "checkpoint_stale";
 
 /// Every rule, for validation and help.
 pub const RULES: &[&str] = &[
@@ -29,12 +31,23 @@ pub const RULES: &[&str] = &[
     CLUSTER_UNREACHABLE,
     TASKMANAGERS_LOST,
     NO_FREE_SLOTS,
+    CHECKPOINTS_FAILING,
+    CHECKPOINT_STALE,
 ];
 
 /// Whether an alert of this rule is about one job (and so is inhibited while its cluster is
 /// unreachable).
 pub fn is_job_rule(rule: &str) -> bool {
-    matches!(rule, JOB_FAILED | JOB_RESTARTING | TASKS_FAILED | JOB_VANISHED | JOB_CANCELLED)
+    matches!(
+        rule,
+        JOB_FAILED
+            | JOB_RESTARTING
+            | TASKS_FAILED
+            | JOB_VANISHED
+            | JOB_CANCELLED
+            | CHECKPOINTS_FAILING
+            | CHECKPOINT_STALE
+    )
 }
 
 pub fn fingerprint(rule: &str, cluster: &str, job: Option<&str>) -> String {
@@ -74,6 +87,9 @@ pub struct Evaluator {
     full_since: HashMap<String, i64>,
     /// Per cluster: the TaskManager count before it dropped, while the alert fires.
     taskmanagers_before: HashMap<String, u32>,
+    /// Per (cluster, job id): failed checkpoints seen by the probe (when, how many), within
+    /// the window.
+    checkpoint_failures: HashMap<(String, String), VecDeque<(i64, u64)>>,
 }
 
 /// The Flink Web UI's page of a job.
@@ -236,6 +252,36 @@ impl Evaluator {
                     now_ms,
                 ));
             }
+            FleetChange::CheckpointsFailed { jid, name, failed, reason, at_ms, .. } => {
+                let window = settings.checkpoint_window.0;
+                let seen = self
+                    .checkpoint_failures
+                    .entry((cluster.name.clone(), jid.clone()))
+                    .or_default();
+                seen.push_back((*at_ms, *failed));
+                while seen.front().is_some_and(|(t, _)| *t < now_ms - window) {
+                    seen.pop_front();
+                }
+                let count: u64 = seen.iter().map(|(_, n)| n).sum();
+                if count >= u64::from(settings.checkpoint_failures) {
+                    let summary = format!(
+                        "job {name}: {count} checkpoints failed within {}",
+                        crate::format::duration(window)
+                    );
+                    let started = seen.front().map_or(*at_ms, |(t, _)| *t);
+                    let mut draft = job_draft(
+                        cluster,
+                        CHECKPOINTS_FAILING,
+                        jid,
+                        name,
+                        &JobState::Running,
+                        summary,
+                        started,
+                    );
+                    draft.cause = reason.clone();
+                    verdicts.fire.push(draft);
+                }
+            }
             FleetChange::TaskManagersLost { from, to, .. } => {
                 let before = *self.taskmanagers_before.entry(cluster.name.clone()).or_insert(*from);
                 verdicts.fire.push(cluster_draft(
@@ -309,6 +355,46 @@ impl Evaluator {
         } else if cluster.health == Health::Up {
             self.full_since.remove(name);
         }
+        if cluster.health == Health::Up {
+            self.stale_checkpoints(settings, cluster, now_ms, verdicts);
+        }
+    }
+
+    /// Running jobs that checkpoint (the probe saw checkpoints) but completed none for
+    /// `no_checkpoint_for`, counted from the last completed one or the job's start.
+    fn stale_checkpoints(
+        &self,
+        settings: &AlertSettings,
+        cluster: &ClusterStatus,
+        now_ms: i64,
+        verdicts: &mut Verdicts,
+    ) {
+        let limit = settings.no_checkpoint_for.0;
+        for job in cluster.jobs.iter().filter(|j| j.summary.state == JobState::Running) {
+            let s = &job.summary;
+            let Some(probe) = cluster.probes.get(&s.jid) else { continue };
+            if probe.completed + probe.failed == 0 {
+                continue;
+            }
+            let since = probe.latest_completed.map_or(s.start_time, |(_, at)| at);
+            let fp = fingerprint(CHECKPOINT_STALE, &cluster.name, Some(&s.jid));
+            if now_ms - since < limit || self.firing.contains_key(&fp) {
+                continue;
+            }
+            let last = match probe.latest_completed {
+                Some((id, _)) => format!("the last was chk-{id}"),
+                None => "none completed since it started".into(),
+            };
+            let summary = format!(
+                "job {}: no checkpoint completed for {} ({last})",
+                s.name,
+                crate::format::duration(now_ms - since)
+            );
+            let mut draft =
+                job_draft(cluster, CHECKPOINT_STALE, &s.jid, &s.name, &s.state, summary, since);
+            draft.cause = probe.latest_failure.clone();
+            verdicts.fire.push(draft);
+        }
     }
 
     fn resolutions(
@@ -326,7 +412,9 @@ impl Evaluator {
                 continue;
             };
             let before = self.taskmanagers_before.get(&alert.cluster).copied().unwrap_or(0);
-            if let Some(how) = resolution(settings, alert, cluster, now_ms, &self.restarts, before)
+            let seen = &self.checkpoint_failures;
+            if let Some(how) =
+                resolution(settings, alert, cluster, now_ms, &self.restarts, before, seen)
             {
                 resolved.push((fp.clone(), how));
             }
@@ -339,6 +427,10 @@ impl Evaluator {
                     }
                     JOB_RESTARTING => {
                         self.restarts.remove(&(alert.cluster, alert.job_id.unwrap_or_default()));
+                    }
+                    CHECKPOINTS_FAILING => {
+                        let key = (alert.cluster, alert.job_id.unwrap_or_default());
+                        self.checkpoint_failures.remove(&key);
                     }
                     _ => {}
                 }
@@ -356,6 +448,7 @@ fn resolution(
     now_ms: i64,
     restarts: &HashMap<(String, String), VecDeque<i64>>,
     taskmanagers_before: u32,
+    checkpoint_failures: &HashMap<(String, String), VecDeque<(i64, u64)>>,
 ) -> Option<String> {
     let up = cluster.health == Health::Up;
     let overview = cluster.overview.as_ref();
@@ -377,6 +470,23 @@ fn resolution(
             Some(j) => Some(format!("the job is {} now", j.summary.state)),
             None => up.then(|| "the job is gone".into()),
         },
+        CHECKPOINTS_FAILING | CHECKPOINT_STALE => {
+            let job = match job {
+                Some(j) if j.summary.state == JobState::Running => j,
+                Some(j) => return Some(format!("the job is {} now", j.summary.state)),
+                None => return up.then(|| "the job is gone".into()),
+            };
+            let (id, at) = cluster.probes.get(&job.summary.jid)?.latest_completed?;
+            let fresh = if alert.rule == CHECKPOINT_STALE {
+                now_ms - at < settings.no_checkpoint_for.0
+            } else {
+                // Completed after the latest failure, not merely between two failures.
+                let key = (alert.cluster.clone(), job.summary.jid.clone());
+                let failed = checkpoint_failures.get(&key).and_then(|f| f.back());
+                at > failed.map_or(alert.started_ms, |(t, _)| *t)
+            };
+            fresh.then(|| format!("checkpoint chk-{id} completed"))
+        }
         JOB_RESTARTING => {
             let (_, window) = settings.restarting(&alert.cluster, alert.job_name.as_deref()?);
             let key = (alert.cluster.clone(), alert.job_id.clone()?);
@@ -537,6 +647,58 @@ mod tests {
 
     fn rules_of(verdicts: &Verdicts) -> Vec<&str> {
         verdicts.fire.iter().map(|d| d.rule.as_str()).collect()
+    }
+
+    fn probe(w: &mut Watch, at_ms: i64, completed: u64, failed: u64, acked_ms: i64) -> Verdicts {
+        use crate::flink::model::{CheckpointCounts, CheckpointInfo, CheckpointStats};
+        let mut stats = CheckpointStats {
+            counts: CheckpointCounts { completed, failed, ..Default::default() },
+            ..Default::default()
+        };
+        if completed > 0 {
+            let info = CheckpointInfo {
+                id: completed,
+                latest_ack_timestamp: acked_ms,
+                ..Default::default()
+            };
+            stats.latest.completed = Some(info);
+        }
+        if failed > 0 {
+            let reason = Some("Checkpoint expired before completing.".to_string());
+            stats.latest.failed =
+                Some(CheckpointInfo { failure_message: reason, ..Default::default() });
+        }
+        let report = crate::fleet::probe::ProbeReport {
+            cluster: "a".into(),
+            jid: "j1".into(),
+            at_ms,
+            outcome: Ok(stats),
+        };
+        let changes = w.fleet.apply_probe(report);
+        w.evaluator.evaluate(&w.settings, &w.fleet, &changes, at_ms)
+    }
+
+    #[test]
+    fn failing_and_stale_checkpoints_fire_and_resolve_when_one_completes() {
+        let mut w = Watch::new();
+        w.poll(1_000, vec![job("j1", "orders", JobState::Running, 500)], 2);
+        assert!(probe(&mut w, 2_000, 1, 0, 1_900).fire.is_empty(), "a baseline");
+        assert!(probe(&mut w, 12_000, 1, 2, 1_900).fire.is_empty(), "2 of 3 allowed failures");
+        let failing = probe(&mut w, 22_000, 1, 3, 1_900);
+        assert_eq!(rules_of(&failing), [CHECKPOINTS_FAILING]);
+        assert!(failing.fire[0].summary.contains("3 checkpoints failed within 10m"));
+        assert_eq!(failing.fire[0].cause.as_deref(), Some("Checkpoint expired before completing."));
+        // No checkpoint for 10 minutes since chk-1 at 1.9 s.
+        assert!(w.tick(601_000).fire.is_empty());
+        let stale = w.tick(602_000);
+        assert_eq!(rules_of(&stale), [CHECKPOINT_STALE]);
+        assert!(stale.fire[0].summary.contains("the last was chk-1"), "{}", stale.fire[0].summary);
+        assert!(w.tick(603_000).fire.is_empty(), "fires once");
+        let done = probe(&mut w, 604_000, 2, 3, 603_500);
+        let mut resolved: Vec<&str> = done.resolve.iter().map(|(fp, _)| fp.as_str()).collect();
+        resolved.sort();
+        assert_eq!(resolved, ["checkpoint_stale|a|j1", "checkpoints_failing|a|j1"]);
+        assert_eq!(done.resolve[0].1, "checkpoint chk-2 completed");
     }
 
     #[test]

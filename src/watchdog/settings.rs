@@ -37,6 +37,11 @@ pub struct AlertSettings {
     pub unreachable_for: Millis,
     /// A cluster with no free slot for this long is full.
     pub no_free_slots_for: Millis,
+    /// This many failed checkpoints of a job within `checkpoint_window` fire an alert.
+    pub checkpoint_failures: u32,
+    pub checkpoint_window: Millis,
+    /// A running job that checkpoints but completed none for this long fires an alert.
+    pub no_checkpoint_for: Millis,
     /// Per cluster, job-name pattern and rule: rules off, other thresholds, other channels.
     pub overrides: Vec<RuleOverride>,
 }
@@ -52,6 +57,9 @@ impl Default for AlertSettings {
             restarting_window: Millis(10 * 60_000),
             unreachable_for: Millis(10_000),
             no_free_slots_for: Millis(60_000),
+            checkpoint_failures: 3,
+            checkpoint_window: Millis(10 * 60_000),
+            no_checkpoint_for: Millis(10 * 60_000),
             overrides: Vec::new(),
         }
     }

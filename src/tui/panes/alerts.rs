@@ -74,7 +74,7 @@ impl AlertsPane {
         let inner = block.inner(area);
         block.render(area, buf);
         let selected = self.selected_item(view);
-        let mut lines = vec![watchdog_line(view, ctx), Line::default()];
+        let mut lines = vec![watchdog_line(view, ctx), probe_line(ctx), Line::default()];
         let mut selected_line = 0;
         let mut push = |lines: &mut Vec<Line<'static>>, item: Item, line: Line<'static>| {
             if Some(item) == selected {
@@ -128,6 +128,7 @@ impl AlertsPane {
 /// What the pane reads besides the view.
 pub struct Context<'a> {
     pub theme: &'a Theme,
+    pub fleet: &'a crate::fleet::Fleet,
     pub now_ms: i64,
     pub offset: chrono::FixedOffset,
 }
@@ -142,6 +143,29 @@ fn watchdog_line(view: &WatchdogView, ctx: &Context) -> Line<'static> {
         _ => ("watchdog: none active yet (taking the lease…)".to_string(), Role::Warning),
     };
     Line::styled(text, theme.style(role))
+}
+
+/// How old the checkpoint rules' data is per cluster: the probe visits one job at a time
+/// within the cluster's request budget.
+fn probe_line(ctx: &Context) -> Line<'static> {
+    let parts: Vec<String> = ctx
+        .fleet
+        .clusters
+        .iter()
+        .filter_map(|c| match c.probe_coverage(ctx.now_ms) {
+            (0, _) => None,
+            (n, age) => Some(format!(
+                "{} {n} jobs, oldest {}",
+                c.name,
+                format::duration(age.unwrap_or_default())
+            )),
+        })
+        .collect();
+    let text = match parts.is_empty() {
+        true => "checkpoint probes: none yet".to_string(),
+        false => format!("checkpoint probes: {}", parts.join(" · ")),
+    };
+    Line::styled(text, ctx.theme.style(Role::Muted))
 }
 
 fn channel_line(channel: &ChannelHealth, ctx: &Context) -> Line<'static> {
