@@ -172,7 +172,7 @@ pub fn run(request: AlertRequest, engine: &Engine, updates: &mpsc::UnboundedSend
                 silence.created_by = os_user();
                 let added = store.with(move |s| s.add_silence(&silence, now)).await;
                 let result = added.map(|s| {
-                    let until = crate::format::duration(s.ends_ms - now);
+                    let until = crate::format::duration(s.ends_ms - s.starts_ms);
                     format!("silence {}: {} for {until}", s.id, s.describe_matchers())
                 });
                 ("silence".to_string(), result.map_err(|e| e.to_string()))
