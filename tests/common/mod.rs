@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod sim;
+pub mod watch;
 
 use chrono::FixedOffset;
 use flinkdeck::config::parse_cluster_flag;
