@@ -28,8 +28,6 @@ pub struct JobProbe {
     pub latest_completed: Option<(u64, i64)>,
     /// Why the latest failed checkpoint failed.
     pub latest_failure: Option<String>,
-    /// The last probe failed (the job went away, the cluster is slow): said, not fatal.
-    pub error: Option<String>,
 }
 
 /// Per job id, for one cluster.
@@ -66,16 +64,11 @@ impl Fleet {
         else {
             return Vec::new();
         };
+        // A failed probe (the job went away, the cluster is slow) keeps the last one: its
+        // age grows, which is what the coverage shows.
+        let Ok(stats) = report.outcome else { return Vec::new() };
         let probes = Arc::make_mut(&mut cluster.probes);
         let before = probes.get(&report.jid).cloned();
-        let stats = match report.outcome {
-            Ok(stats) => stats,
-            Err(error) => {
-                let entry = probes.entry(report.jid).or_default();
-                entry.error = Some(error);
-                return Vec::new();
-            }
-        };
         let now = JobProbe {
             at_ms: report.at_ms,
             completed: stats.counts.completed,
@@ -86,13 +79,10 @@ impl Fleet {
                 .as_ref()
                 .map(|c| (c.id, c.latest_ack_timestamp.max(c.trigger_timestamp))),
             latest_failure: stats.latest.failed.as_ref().and_then(|f| f.failure_message.clone()),
-            error: None,
         };
         // No revision bump: the job list does not show probes, so it need not re-sort.
         probes.insert(report.jid.clone(), now.clone());
-        let Some(before) = before.filter(|b| b.at_ms > 0) else {
-            return Vec::new();
-        };
+        let Some(before) = before else { return Vec::new() };
         let mut changes = Vec::new();
         let (cluster, jid) = (report.cluster, report.jid);
         let mut failed = now.failed.saturating_sub(before.failed);
@@ -188,7 +178,7 @@ mod tests {
         let unknown = ProbeReport { jid: "gone".into(), ..probe_report_error() };
         assert!(fleet.apply_probe(unknown).is_empty());
         fleet.apply_probe(probe_report_error());
-        assert_eq!(fleet.clusters[0].probes["j1"].error.as_deref(), Some("timed out"));
+        assert_eq!(fleet.clusters[0].probes["j1"].at_ms, 5_000, "a failed probe keeps the last");
     }
 
     fn probe_report_error() -> ProbeReport {
