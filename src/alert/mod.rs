@@ -60,6 +60,20 @@ impl Message {
     }
 }
 
+/// How long a test send may take: a channel that takes longer is as good as down.
+const TEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends [`Message::test`] to `channel` now (`flinkdeck alert test`, the console's `t`): the
+/// message, and what the channel did with it.
+pub async fn send_test(channel: &ChannelConfig, now_ms: i64) -> (Message, Delivery) {
+    let message = Message::test(&channel.name, now_ms);
+    let delivery = match reqwest::Client::builder().timeout(TEST_TIMEOUT).build() {
+        Ok(http) => send(&http, channel, &message).await,
+        Err(e) => Delivery::Retry { after: None, why: e.to_string() },
+    };
+    (message, delivery)
+}
+
 /// What a channel did with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {

@@ -3,12 +3,9 @@
 use color_eyre::Section;
 use color_eyre::eyre::{Result, bail, eyre};
 
-use crate::alert::{Delivery, Message, webhook};
+use crate::alert::{Delivery, send_test};
 use crate::config::Config;
 use crate::fleet::now_ms;
-
-/// How long a test send may take: a channel that takes longer is as good as down.
-const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn test(config: &Config, name: &str) -> Result<()> {
     let Some(channel) = config.channels.iter().find(|c| c.name == name) else {
@@ -20,9 +17,8 @@ pub async fn test(config: &Config, name: &str) -> Result<()> {
         bail!("no channel named {name:?} ({choice})");
     };
     channel.resolved_secret().map_err(|e| eyre!(e))?;
-    let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
-    let message = Message::test(name, now_ms());
-    match webhook::send(&http, channel, &message).await {
+    let (message, delivery) = send_test(channel, now_ms()).await;
+    match delivery {
         Delivery::Sent => {
             println!(
                 "sent a test message to {name} ({}, key {})",

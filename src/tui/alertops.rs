@@ -9,7 +9,7 @@ use super::app::{App, Effect, Overlay};
 use super::jobops::OpUpdate;
 use super::panes::alerts::{AlertsPane, Item};
 use super::panes::silence_form::{SilenceForm, SilenceOutcome};
-use crate::alert::{Delivery, Message};
+use crate::alert::Delivery;
 use crate::engine::Engine;
 use crate::fleet::now_ms;
 use crate::store::alerting::Silence;
@@ -133,9 +133,6 @@ impl App {
     }
 }
 
-/// How long a test send may take: a channel that takes longer is as good as down.
-const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Carries out `request` in a task and reports like a job operation; the watchdog then
 /// looks again at once, so the pane shows the change within a moment.
 pub fn run(request: AlertRequest, engine: &Engine, updates: &mpsc::UnboundedSender<OpUpdate>) {
@@ -209,10 +206,8 @@ async fn test_send(
     now: i64,
 ) -> Result<String, String> {
     let channel = channel.ok_or_else(|| format!("channel {name} is not in the config any more"))?;
-    let http =
-        reqwest::Client::builder().timeout(TEST_TIMEOUT).build().map_err(|e| e.to_string())?;
-    let message = Message::test(name, now);
-    match crate::alert::send(&http, channel, &message).await {
+    let (message, delivery) = crate::alert::send_test(channel, now).await;
+    match delivery {
         Delivery::Sent => Ok(format!("sent (key {})", message.key)),
         Delivery::Retry { why, .. } => Err(format!("not taken, try again later: {why}")),
         Delivery::Broken(why) => Err(format!("refused: {why} (check its url and token)")),
