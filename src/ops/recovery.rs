@@ -27,11 +27,17 @@ pub struct RecoveryTarget {
     pub from_checkpoint: bool,
 }
 
+/// When a job ended: Flink's end time, or its last change where it gives none.
+fn ended_ms(job: &Job) -> i64 {
+    let s = &job.summary;
+    if s.end_time > 0 { s.end_time } else { s.last_modification }
+}
+
 impl RecoveryTarget {
     /// The target for `job` of `cluster`.
     pub fn of(cluster: &ClusterStatus, job: &Job) -> Self {
         let s = &job.summary;
-        let ended = if s.end_time > 0 { s.end_time } else { s.last_modification };
+        let ended = ended_ms(job);
         let down = matches!(s.state, JobState::Failed | JobState::Canceled);
         let again = down
             .then(|| {
@@ -57,9 +63,7 @@ pub fn failed_since(fleet: &Fleet, cutoff_ms: i64) -> Vec<RecoveryTarget> {
     let mut targets = Vec::new();
     for c in &fleet.clusters {
         for job in c.jobs.iter() {
-            let s = &job.summary;
-            let ended = if s.end_time > 0 { s.end_time } else { s.last_modification };
-            if s.state == JobState::Failed && ended >= cutoff_ms {
+            if job.summary.state == JobState::Failed && ended_ms(job) >= cutoff_ms {
                 targets.push(RecoveryTarget::of(c, job));
             }
         }

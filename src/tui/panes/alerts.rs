@@ -84,24 +84,32 @@ impl AlertsPane {
                 lines.push(line);
             }
         };
-        lines.push(Line::styled("Channels", theme.style(Role::Header)));
-        if view.channels.is_empty() {
-            lines.push(Line::styled(
+        // A section's heading, and what it says when it has no rows.
+        let heading =
+            |lines: &mut Vec<Line<'static>>, title: &'static str, empty: Option<&'static str>| {
+                lines.push(Line::styled(title, theme.style(Role::Header)));
+                if let Some(empty) = empty {
+                    lines.push(Line::styled(empty, theme.style(Role::Muted)));
+                }
+            };
+        let none = |rows: usize, text| (rows == 0).then_some(text);
+        heading(
+            &mut lines,
+            "Channels",
+            none(
+                view.channels.len(),
                 "  none configured: add [[channels]] to config.toml (alerts still show here)",
-                theme.style(Role::Muted),
-            ));
-        }
+            ),
+        );
         for (i, channel) in view.channels.iter().enumerate() {
             push(&mut lines, Item::Channel(i), channel_line(channel, ctx));
         }
         lines.push(Line::default());
-        lines.push(Line::styled(
+        heading(
+            &mut lines,
             "Alerts (firing, then resolved within a day)",
-            theme.style(Role::Header),
-        ));
-        if view.alerts.is_empty() {
-            lines.push(Line::styled("  nothing fired within a day", theme.style(Role::Muted)));
-        }
+            none(view.alerts.len(), "  nothing fired within a day"),
+        );
         for (i, alert) in view.alerts.iter().enumerate() {
             push(&mut lines, Item::Alert(i), alert_line(alert, view, ctx));
             if Some(Item::Alert(i)) == selected {
@@ -109,13 +117,11 @@ impl AlertsPane {
             }
         }
         lines.push(Line::default());
-        lines.push(Line::styled("Silences in force", theme.style(Role::Header)));
-        if view.silences.is_empty() {
-            lines.push(Line::styled(
-                "  none: s on an alert silences alerts like it",
-                theme.style(Role::Muted),
-            ));
-        }
+        heading(
+            &mut lines,
+            "Silences in force",
+            none(view.silences.len(), "  none: s on an alert silences alerts like it"),
+        );
         for (i, silence) in view.silences.iter().enumerate() {
             push(&mut lines, Item::Silence(i), silence_line(silence, ctx));
         }
